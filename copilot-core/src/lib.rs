@@ -1,0 +1,181 @@
+//! The sales copilot core: what the iOS and Android apps and the `copilot` command see.
+//!
+//! This file is the exported surface only. The [`Engine`] owns the models folder, the data
+//! folder and the models loaded from them; everything else lives in the modules below and
+//! never crosses the binding boundary directly.
+
+mod asr;
+mod audio;
+mod error;
+mod models;
+
+pub use error::CopilotError;
+pub use models::{ModelState, ModelStatus};
+
+use error::Error;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+uniffi::setup_scaffolding!();
+
+/// Where the engine finds its models and keeps its data. The apps pass both explicitly.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct EngineConfig {
+    /// The folder that holds the converted model files named in the manifest.
+    pub models_dir: String,
+    /// The folder for the database and the call journals; created if absent.
+    pub data_dir: String,
+}
+
+/// Who spoke a segment. Absent (null) when it is not known, as in mono audio.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Speaker {
+    Rep,
+    Customer,
+}
+
+/// A stretch of recognised speech.
+#[derive(Debug, Clone, uniffi::Record, serde::Serialize)]
+pub struct Segment {
+    /// Seconds from the start of the audio.
+    pub start_s: f64,
+    pub end_s: f64,
+    pub text: String,
+    pub speaker: Option<Speaker>,
+}
+
+/// The transcript of a whole recording.
+#[derive(Debug, Clone, uniffi::Record, serde::Serialize)]
+pub struct Transcript {
+    /// `zh`, `en`, ... as detected or as asked for.
+    pub language: String,
+    pub duration_s: f64,
+    /// All segments' text joined with spaces.
+    pub text: String,
+    pub segments: Vec<Segment>,
+}
+
+/// How to transcribe.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct TranscribeOptions {
+    /// The ASR model by its manifest name: `whisper-base` (multilingual) or `whisper-tiny-en`.
+    pub asr_model: String,
+    /// `f16` (default) or `q8_0`.
+    pub variant: Option<String>,
+    /// A language code such as `en` or `zh`; null detects it.
+    pub language: Option<String>,
+    /// Decoding threads; null uses the cores that are free now.
+    pub threads: Option<u32>,
+}
+
+impl Default for TranscribeOptions {
+    fn default() -> Self {
+        TranscribeOptions {
+            asr_model: "whisper-base".into(),
+            variant: None,
+            language: None,
+            threads: None,
+        }
+    }
+}
+
+/// The copilot engine: one per app, shared across threads. Models load on first use and stay
+/// loaded for the engine's life.
+#[derive(uniffi::Object)]
+pub struct Engine {
+    models: models::ModelDir,
+    data_dir: PathBuf,
+    asr: Mutex<HashMap<(String, String), Arc<asr::WhisperModel>>>,
+}
+
+#[uniffi::export]
+impl Engine {
+    /// Opens an engine over a models folder and a data folder. Nothing heavy is loaded yet.
+    #[uniffi::constructor]
+    pub fn new(config: EngineConfig) -> Result<Arc<Engine>, CopilotError> {
+        let data_dir = PathBuf::from(&config.data_dir);
+        std::fs::create_dir_all(&data_dir).map_err(|source| Error::Folder {
+            path: data_dir.clone(),
+            source,
+        })?;
+        let models = models::ModelDir::new(PathBuf::from(&config.models_dir))?;
+        tracing::debug!(models = %config.models_dir, data = %config.data_dir, "engine opened");
+        Ok(Arc::new(Engine {
+            models,
+            data_dir,
+            asr: Mutex::new(HashMap::new()),
+        }))
+    }
+
+    /// Every model file of the manifest with its state (this hashes each present file).
+    pub fn model_status(&self) -> Vec<ModelStatus> {
+        self.models.status()
+    }
+
+    /// The data folder this engine writes to.
+    pub fn data_dir(&self) -> String {
+        self.data_dir.display().to_string()
+    }
+
+    /// Transcribes a whole WAV recording (16 kHz for now).
+    pub fn transcribe_file(
+        &self,
+        path: String,
+        options: TranscribeOptions,
+    ) -> Result<Transcript, CopilotError> {
+        let pcm = audio::read_wav(std::path::Path::new(&path))?;
+        let model = self.asr_model(&options)?;
+        let threads = options
+            .threads
+            .map_or_else(asr::free_cores, |t| t.max(1) as usize);
+        let decode = asr::DecodeOptions {
+            language: options.language.clone(),
+            threads,
+        };
+        let recognition = model.transcribe(&pcm.samples, &decode)?;
+        Ok(transcript(recognition, pcm.duration_s()))
+    }
+}
+
+impl Engine {
+    fn asr_model(&self, options: &TranscribeOptions) -> Result<Arc<asr::WhisperModel>, Error> {
+        let variant = options.variant.clone().unwrap_or_else(|| "f16".into());
+        let key = (options.asr_model.clone(), variant);
+        let mut loaded = self.asr.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(model) = loaded.get(&key) {
+            return Ok(model.clone());
+        }
+        let path = self.models.verified(&key.0, &key.1)?;
+        let model = Arc::new(asr::WhisperModel::load(&path)?);
+        tracing::debug!(model = %key.0, variant = %key.1, "asr model loaded");
+        loaded.insert(key, model.clone());
+        Ok(model)
+    }
+}
+
+fn transcript(recognition: asr::Recognition, duration_s: f64) -> Transcript {
+    let segments: Vec<Segment> = recognition
+        .segments
+        .into_iter()
+        .filter(|s| !s.text.is_empty())
+        .map(|s| Segment {
+            start_s: s.start_s,
+            end_s: s.end_s,
+            text: s.text,
+            speaker: None,
+        })
+        .collect();
+    let text = segments
+        .iter()
+        .map(|s| s.text.as_str())
+        .collect::<Vec<_>>()
+        .join(" ");
+    Transcript {
+        language: recognition.language,
+        duration_s,
+        text,
+        segments,
+    }
+}
