@@ -100,7 +100,7 @@ impl Engine {
             path: data_dir.clone(),
             source,
         })?;
-        let models = models::ModelDir::new(PathBuf::from(&config.models_dir))?;
+        let models = models::ModelDir::new(PathBuf::from(&config.models_dir), &data_dir)?;
         tracing::debug!(models = %config.models_dir, data = %config.data_dir, "engine opened");
         Ok(Arc::new(Engine {
             models,

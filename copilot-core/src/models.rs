@@ -3,12 +3,16 @@
 //! The manifest compiled into the library names every file with its size and sha256. A file is
 //! checked when it is first loaded by an engine: size, then the format's header, then the hash,
 //! so that a truncated download, a file of the wrong kind and a single flipped byte are each a
-//! clear error rather than a crash deep inside a model loader.
+//! clear error rather than a crash deep inside a model loader. Hashing the base model takes
+//! about half a second, so a file that passed is remembered (with its size and modification
+//! time) in the data folder, and later engine starts skip the hash until the file changes.
 
 use crate::error::{Error, Result};
 use copilot_models::{check_output, FileState, Manifest, Output};
+use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 /// The state of one model file, as the apps and `copilot models` show it.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum, serde::Serialize)]
@@ -43,10 +47,11 @@ pub struct ModelStatus {
 }
 
 /// The models folder together with the manifest that pins its files.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct ModelDir {
     dir: PathBuf,
     manifest: Manifest,
+    checked: CheckedFiles,
 }
 
 /// The first bytes a file of each format starts with.
@@ -61,10 +66,13 @@ fn expected_magic(file: &str) -> Option<&'static [u8]> {
 }
 
 impl ModelDir {
-    pub(crate) fn new(dir: PathBuf) -> Result<ModelDir> {
+    /// `data_dir` keeps the record of files already hashed, so that a restart does not hash
+    /// hundreds of megabytes again.
+    pub(crate) fn new(dir: PathBuf, data_dir: &Path) -> Result<ModelDir> {
         Ok(ModelDir {
             dir,
             manifest: Manifest::embedded()?,
+            checked: CheckedFiles::open(data_dir.join(CHECKED_FILE)),
         })
     }
 
@@ -74,8 +82,7 @@ impl ModelDir {
         for model in &self.manifest.models {
             for output in &model.outputs {
                 let path = self.dir.join(&output.file);
-                let state = check_output(&self.dir, output);
-                let (state, reason) = match state {
+                let (state, reason) = match check_output(&self.dir, output) {
                     FileState::Ok => (ModelState::Ok, None),
                     FileState::Missing => (ModelState::Missing, None),
                     FileState::Mismatch(r) => (ModelState::Mismatch, Some(r)),
@@ -102,14 +109,41 @@ impl ModelDir {
             Error::InvalidInput(format!("the model '{name}' has no '{variant}' variant"))
         })?;
         let path = self.dir.join(&output.file);
+        let meta = match std::fs::metadata(&path) {
+            Ok(meta) => meta,
+            Err(_) => {
+                return Err(Error::ModelMissing {
+                    name: name.to_string(),
+                    path,
+                })
+            }
+        };
+        let mismatch = |reason: String| Error::ModelMismatch {
+            path: path.clone(),
+            reason,
+        };
+        if meta.len() != output.size {
+            return Err(mismatch(format!(
+                "size is {} bytes, the manifest pins {}",
+                meta.len(),
+                output.size
+            )));
+        }
         check_header(&path, output)?;
+        let seen = Seen::of(&meta, output);
+        if self.checked.contains(&output.file, &seen) {
+            return Ok(path);
+        }
         match check_output(&self.dir, output) {
-            FileState::Ok => Ok(path),
+            FileState::Ok => {
+                self.checked.insert(&output.file, seen);
+                Ok(path)
+            }
             FileState::Missing => Err(Error::ModelMissing {
                 name: name.to_string(),
                 path,
             }),
-            FileState::Mismatch(reason) => Err(Error::ModelMismatch { path, reason }),
+            FileState::Mismatch(reason) => Err(mismatch(reason)),
         }
     }
 }
@@ -120,7 +154,7 @@ fn check_header(path: &Path, output: &Output) -> Result<()> {
         return Ok(());
     };
     let Ok(mut file) = std::fs::File::open(path) else {
-        return Ok(()); // missing or unreadable: the full check reports it
+        return Ok(()); // unreadable: the full check reports it
     };
     let mut head = vec![0u8; magic.len()];
     if file.read_exact(&mut head).is_err() || head != magic {
@@ -130,4 +164,73 @@ fn check_header(path: &Path, output: &Output) -> Result<()> {
         });
     }
     Ok(())
+}
+
+/// The name of the record of hashed files in the data folder.
+const CHECKED_FILE: &str = "model-checks.json";
+
+/// What a model file looked like when its whole hash was last found to be the pinned one.
+/// Any write to the file changes its modification time, so a file edited since (a flipped byte,
+/// a half-finished copy) is hashed again; a change that keeps size and time (silent disk
+/// corruption) is only caught by `copilot models`, which always hashes.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+struct Seen {
+    size: u64,
+    modified_ns: u128,
+    sha256: String,
+}
+
+impl Seen {
+    fn of(meta: &std::fs::Metadata, output: &Output) -> Seen {
+        let modified_ns = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos());
+        Seen {
+            size: meta.len(),
+            modified_ns,
+            sha256: output.sha256.clone(),
+        }
+    }
+}
+
+/// The record of hashed files, kept as JSON in the data folder. It is only an optimisation:
+/// an unreadable record is treated as empty and a failed save only costs a hash next time.
+#[derive(Debug)]
+struct CheckedFiles {
+    path: PathBuf,
+    seen: Mutex<BTreeMap<String, Seen>>,
+}
+
+impl CheckedFiles {
+    fn open(path: PathBuf) -> CheckedFiles {
+        let seen = std::fs::read(&path)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .unwrap_or_default();
+        CheckedFiles {
+            path,
+            seen: Mutex::new(seen),
+        }
+    }
+
+    fn contains(&self, file: &str, seen: &Seen) -> bool {
+        let map = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        seen.modified_ns != 0 && map.get(file) == Some(seen)
+    }
+
+    fn insert(&self, file: &str, seen: Seen) {
+        let mut map = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        map.insert(file.to_string(), seen);
+        if let Err(err) = self.save(&map) {
+            tracing::warn!(%err, path = %self.path.display(), "could not save the model check record");
+        }
+    }
+
+    fn save(&self, map: &BTreeMap<String, Seen>) -> std::io::Result<()> {
+        let tmp = self.path.with_extension("json.partial");
+        std::fs::write(&tmp, serde_json::to_vec_pretty(map)?)?;
+        std::fs::rename(&tmp, &self.path)
+    }
 }

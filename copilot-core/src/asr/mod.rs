@@ -66,13 +66,26 @@ impl WhisperModel {
 
     /// Transcribes 16 kHz mono samples.
     pub fn transcribe(&self, samples: &[f32], opts: &DecodeOptions) -> Result<Recognition> {
+        if let Some(code) = opts.language.as_deref() {
+            if code.contains('\0') || whisper_rs::get_lang_id(code).is_none() {
+                return Err(Error::InvalidInput(format!(
+                    "'{code}' is not a language code Whisper knows (such as en or zh)"
+                )));
+            }
+        }
         let mut state = self
             .ctx
             .create_state()
             .map_err(|e| Error::Asr(e.to_string()))?;
         let mut params = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
         params.set_n_threads(i32::try_from(opts.threads.max(1)).unwrap_or(1));
-        params.set_language(Some(opts.language.as_deref().unwrap_or("auto")));
+        // An English-only model cannot detect languages: asked to, it names a random one.
+        let language = match opts.language.as_deref() {
+            _ if !self.ctx.is_multilingual() => "en",
+            Some(code) => code,
+            None => "auto",
+        };
+        params.set_language(Some(language));
         params.set_temperature(0.0);
         params.set_temperature_inc(0.0);
         params.set_suppress_blank(true);

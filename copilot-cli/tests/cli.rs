@@ -1,0 +1,110 @@
+//! The `copilot` command as outside checks use it: JSON shapes, exit codes, one-sentence errors.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn copilot(args: &[&str], data: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_copilot"))
+        .args(args)
+        .arg("--data-dir")
+        .arg(data)
+        .current_dir(root())
+        .output()
+        .unwrap()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn transcribe_json_has_the_contract_shape() {
+    let data = tempfile::tempdir().unwrap();
+    let out = copilot(
+        &[
+            "transcribe",
+            "fixtures/audio/jfk.wav",
+            "--json",
+            "--asr-model",
+            "whisper-tiny-en",
+            "--threads",
+            "1",
+        ],
+        data.path(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["language"], "en");
+    assert!((doc["duration_s"].as_f64().unwrap() - 11.0).abs() < 0.01);
+    assert!(doc["text"]
+        .as_str()
+        .unwrap()
+        .contains("ask not what your country"));
+    let segments = doc["segments"].as_array().unwrap();
+    assert!(!segments.is_empty());
+    for seg in segments {
+        for key in ["start_s", "end_s", "text", "speaker"] {
+            assert!(seg.get(key).is_some(), "segment without {key}: {seg}");
+        }
+    }
+}
+
+#[test]
+fn models_json_lists_every_file_with_its_state() {
+    let data = tempfile::tempdir().unwrap();
+    let out = copilot(&["models", "--json"], data.path());
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(rows.len() >= 10);
+    for row in &rows {
+        let state = row["state"].as_str().unwrap();
+        assert!(["ok", "missing", "mismatch"].contains(&state), "{row}");
+        assert!(row["path"].as_str().is_some());
+    }
+    let tiny = rows
+        .iter()
+        .find(|r| r["model"] == "whisper-tiny-en" && r["variant"] == "f16")
+        .unwrap();
+    assert_eq!(tiny["state"], "ok", "run models/fetch first");
+}
+
+#[test]
+fn bad_input_is_one_sentence_and_a_non_zero_exit() {
+    let data = tempfile::tempdir().unwrap();
+    let garbage = data.path().join("garbage.wav");
+    std::fs::write(&garbage, b"RIFF but nothing else").unwrap();
+    let cases: Vec<Vec<String>> = vec![
+        vec!["transcribe".into(), garbage.display().to_string()],
+        vec!["transcribe".into(), "no/such/file.wav".into()],
+        vec![
+            "transcribe".into(),
+            "fixtures/audio/jfk.wav".into(),
+            "--asr-model".into(),
+            "whisper-huge".into(),
+        ],
+        vec![
+            "transcribe".into(),
+            "fixtures/audio/jfk.wav".into(),
+            "--language".into(),
+            "klingon".into(),
+        ],
+        vec![
+            "transcribe".into(),
+            "fixtures/audio/jfk.wav".into(),
+            "--models".into(),
+            data.path().join("empty").display().to_string(),
+        ],
+    ];
+    for args in cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = copilot(&args, data.path());
+        let err = stderr(&out);
+        assert!(!out.status.success(), "{args:?} succeeded");
+        assert!(err.starts_with("error: "), "{args:?}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+}
