@@ -117,7 +117,9 @@ impl From<Error> for CopilotError {
                 CopilotError::CorruptDatabase { reason }
             }
             Error::Snapshot { .. } => {
-                tracing::warn!(%reason, "snapshot refused");
+                // The reason may quote a field of the file: customer data stays at trace.
+                tracing::warn!("snapshot refused");
+                tracing::trace!(%reason, "snapshot refused");
                 CopilotError::InvalidInput { reason }
             }
             Error::NotFound(_) => CopilotError::NotFound { reason },

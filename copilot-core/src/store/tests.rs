@@ -97,7 +97,7 @@ fn a_database_from_a_newer_version_is_refused_and_left_unchanged() -> Result<()>
         conn.execute_batch("CREATE TABLE future (x); PRAGMA user_version = 99;")?;
     }
     let before = std::fs::read(&path).expect("read");
-    let err = Store::open(&path).err().expect("refused");
+    let err = Store::open(&path).map(|_| ()).expect_err("accepted");
     assert!(
         matches!(err, Error::DatabaseNewer { found: 99, .. }),
         "{err}"
@@ -118,7 +118,7 @@ fn a_file_that_is_not_sqlite_is_refused_then_moved_aside_only_on_request() {
     std::fs::write(&path, &junk).expect("write");
 
     let slot = Slot::new(dir.path());
-    let err = slot.get().err().expect("refused");
+    let err = slot.get().map(|_| ()).expect_err("accepted");
     assert!(matches!(err, Error::DatabaseCorrupt { .. }), "{err}");
     assert!(
         std::fs::read(&path).expect("still there") == junk,
@@ -145,7 +145,7 @@ fn a_truncated_database_is_refused_and_left_unchanged() -> Result<()> {
     let whole = std::fs::read(&path).expect("read");
     let cut = &whole[..whole.len() / 2];
     std::fs::write(&path, cut).expect("write");
-    let err = Store::open(&path).err().expect("refused");
+    let err = Store::open(&path).map(|_| ()).expect_err("accepted");
     assert!(matches!(err, Error::DatabaseCorrupt { .. }), "{err}");
     assert!(
         std::fs::read(&path).expect("read") == cut,
@@ -158,8 +158,8 @@ fn a_truncated_database_is_refused_and_left_unchanged() -> Result<()> {
 fn an_unusable_data_folder_is_a_clear_error() {
     // /proc refuses new files even to root, which a chmod-ed folder does not.
     let err = Store::open(Path::new("/proc/self/copilot-data/copilot.db"))
-        .err()
-        .expect("refused");
+        .map(|_| ())
+        .expect_err("accepted");
     assert!(err.to_string().contains("copilot-data"), "{err}");
 }
 
@@ -221,8 +221,8 @@ fn refused(edit: impl FnOnce(&mut serde_json::Value), position: &str) {
     let mut doc: serde_json::Value = serde_json::from_str(&small_snapshot()).expect("json");
     edit(&mut doc);
     let err = import_bytes(&store, doc.to_string().as_bytes())
-        .err()
-        .expect("refused");
+        .map(|_| ())
+        .expect_err("accepted");
     let message = err.to_string();
     assert!(matches!(err, Error::Snapshot { .. }), "{message}");
     assert!(message.contains(position), "{message} lacks {position}");
@@ -230,11 +230,13 @@ fn refused(edit: impl FnOnce(&mut serde_json::Value), position: &str) {
     assert_eq!(state(&store), before);
 }
 
+type Edit = Box<dyn FnOnce(&mut serde_json::Value)>;
+
 #[test]
 fn bad_rows_are_refused_with_their_position_and_nothing_changes() {
     use serde_json::json;
     let p0 = "/customers/0/purchases/0";
-    let cases: Vec<(Box<dyn FnOnce(&mut serde_json::Value)>, &str)> = vec![
+    let cases: Vec<(Edit, &str)> = vec![
         (
             Box::new(|d| d["customers"][1]["name_zh"] = json!("changed")),
             "unreached",
@@ -361,7 +363,9 @@ fn malformed_or_non_utf8_documents_are_refused() {
         b"",
         b"[]",
     ] {
-        let err = import_bytes(&store, bytes).err().expect("refused");
+        let err = import_bytes(&store, bytes)
+            .map(|_| ())
+            .expect_err("accepted");
         assert!(matches!(err, Error::Snapshot { .. }), "{err}");
     }
 }
@@ -373,7 +377,9 @@ fn a_200_mb_file_is_refused_before_it_is_read() -> Result<()> {
     let file = std::fs::File::create(&path).expect("create");
     file.set_len(200 * 1024 * 1024).expect("sparse file");
     let before = state(&store);
-    let err = import_file(&store, &path).err().expect("refused");
+    let err = import_file(&store, &path)
+        .map(|_| ())
+        .expect_err("accepted");
     assert!(err.to_string().contains("MB"), "{err}");
     assert_eq!(state(&store), before);
     Ok(())
@@ -387,7 +393,9 @@ fn a_full_database_fails_the_import_and_keeps_the_old_rows() -> Result<()> {
     let pages: u32 = lock(&store.writer).query_row("PRAGMA page_count", [], |r| r.get(0))?;
     store.limit_pages(pages)?;
     let big = big_snapshot(2_000);
-    let err = import_bytes(&store, big.as_bytes()).err().expect("full");
+    let err = import_bytes(&store, big.as_bytes())
+        .map(|_| ())
+        .expect_err("accepted");
     assert!(err.to_string().contains("full"), "{err}");
     assert_eq!(state(&store), before);
     Ok(())
@@ -463,12 +471,12 @@ fn cards_are_found_by_chinese_or_english_name_and_ambiguity_is_an_error() -> Res
         "C-0001"
     );
     let unknown = customer_card(&store, "Nobody", None)
-        .err()
-        .expect("unknown");
+        .map(|_| ())
+        .expect_err("accepted");
     assert!(matches!(unknown, Error::NotFound(_)));
     let twice = customer_card(&store, "West Lake Dental Clinic", None)
-        .err()
-        .expect("two");
+        .map(|_| ())
+        .expect_err("accepted");
     assert!(matches!(twice, Error::InvalidInput(_)), "{twice}");
     let card = customer_card(&store, "C-0002", None)?;
     assert_eq!(card.amount_trend, Trend::Unknown);
