@@ -82,18 +82,60 @@ pub struct Shape {
 
 /// (id, Chinese name, English name, unit price in CNY, typical quantity)
 const PRODUCTS: &[(&str, &str, &str, f64, u32)] = &[
-    ("US-M7", "便携式彩色超声诊断仪", "Portable colour ultrasound system", 186_000.0, 1),
-    ("PM-12", "多参数病人监护仪", "Multi-parameter patient monitor", 28_500.0, 4),
+    (
+        "US-M7",
+        "便携式彩色超声诊断仪",
+        "Portable colour ultrasound system",
+        186_000.0,
+        1,
+    ),
+    (
+        "PM-12",
+        "多参数病人监护仪",
+        "Multi-parameter patient monitor",
+        28_500.0,
+        4,
+    ),
     ("IP-3", "输液泵", "Volumetric infusion pump", 9_800.0, 6),
     ("SP-5", "注射泵", "Syringe pump", 7_200.0, 6),
     ("DF-2", "除颤监护仪", "Defibrillator monitor", 96_000.0, 1),
-    ("ECG-9", "十二导心电图机", "12-lead electrocardiograph", 32_000.0, 2),
+    (
+        "ECG-9",
+        "十二导心电图机",
+        "12-lead electrocardiograph",
+        32_000.0,
+        2,
+    ),
     ("VT-60", "呼吸机", "ICU ventilator", 265_000.0, 1),
     ("SPO2-S", "血氧探头(成人)", "SpO2 sensor, adult", 380.0, 40),
-    ("ECG-E", "心电电极片(50片/包)", "ECG electrodes, pack of 50", 45.0, 200),
-    ("IV-SET", "输液器(精密过滤)", "Precision-filter infusion set", 12.5, 2_000),
-    ("DN-CH", "牙科综合治疗台", "Dental treatment unit", 128_000.0, 1),
-    ("DN-IMP", "种植体(钛合金)", "Titanium dental implant", 2_600.0, 20),
+    (
+        "ECG-E",
+        "心电电极片(50片/包)",
+        "ECG electrodes, pack of 50",
+        45.0,
+        200,
+    ),
+    (
+        "IV-SET",
+        "输液器(精密过滤)",
+        "Precision-filter infusion set",
+        12.5,
+        2_000,
+    ),
+    (
+        "DN-CH",
+        "牙科综合治疗台",
+        "Dental treatment unit",
+        128_000.0,
+        1,
+    ),
+    (
+        "DN-IMP",
+        "种植体(钛合金)",
+        "Titanium dental implant",
+        2_600.0,
+        20,
+    ),
 ];
 
 /// (Chinese, English, currency)
@@ -118,19 +160,46 @@ const CITIES: &[(&str, &str, &str)] = &[
 /// (Chinese pattern, English pattern); `{c}` is the city, `{n}` the number.
 const HOSPITALS: &[(&str, &str)] = &[
     ("{c}市第{n}人民医院", "{c} No. {n} People's Hospital"),
-    ("{c}市中医医院第{n}院区", "{c} Hospital of Traditional Chinese Medicine, Campus {n}"),
-    ("{c}市妇幼保健院第{n}分院", "{c} Maternal and Child Health Hospital, Branch {n}"),
-    ("{c}医科大学第{n}附属医院", "The No. {n} Affiliated Hospital of {c} Medical University"),
+    (
+        "{c}市中医医院第{n}院区",
+        "{c} Hospital of Traditional Chinese Medicine, Campus {n}",
+    ),
+    (
+        "{c}市妇幼保健院第{n}分院",
+        "{c} Maternal and Child Health Hospital, Branch {n}",
+    ),
+    (
+        "{c}医科大学第{n}附属医院",
+        "The No. {n} Affiliated Hospital of {c} Medical University",
+    ),
 ];
 
 const CLINICS: &[(&str, &str, &[&str])] = &[
-    ("{c}康宁口腔诊所{n}号店", "{c} Kangning Dental Clinic No. {n}", &["DN-CH", "DN-IMP"]),
-    ("{c}仁和社区卫生服务中心第{n}站", "{c} Renhe Community Health Station {n}", &["ECG-9", "ECG-E", "IV-SET", "SPO2-S"]),
-    ("{c}安心门诊部{n}部", "{c} Anxin Outpatient Clinic {n}", &["PM-12", "SPO2-S", "ECG-E"]),
-    ("{c}美年体检中心{n}号", "{c} Meinian Check-up Centre {n}", &["US-M7", "ECG-9", "ECG-E"]),
+    (
+        "{c}康宁口腔诊所{n}号店",
+        "{c} Kangning Dental Clinic No. {n}",
+        &["DN-CH", "DN-IMP"],
+    ),
+    (
+        "{c}仁和社区卫生服务中心第{n}站",
+        "{c} Renhe Community Health Station {n}",
+        &["ECG-9", "ECG-E", "IV-SET", "SPO2-S"],
+    ),
+    (
+        "{c}安心门诊部{n}部",
+        "{c} Anxin Outpatient Clinic {n}",
+        &["PM-12", "SPO2-S", "ECG-E"],
+    ),
+    (
+        "{c}美年体检中心{n}号",
+        "{c} Meinian Check-up Centre {n}",
+        &["US-M7", "ECG-9", "ECG-E"],
+    ),
 ];
 
-const HOSPITAL_PRODUCTS: &[&str] = &["US-M7", "PM-12", "IP-3", "SP-5", "DF-2", "VT-60", "SPO2-S", "ECG-E", "IV-SET"];
+const HOSPITAL_PRODUCTS: &[&str] = &[
+    "US-M7", "PM-12", "IP-3", "SP-5", "DF-2", "VT-60", "SPO2-S", "ECG-E", "IV-SET",
+];
 
 const REPS: &[(&str, &str)] = &[
     ("rep-li", "李娜"),
@@ -141,11 +210,25 @@ const REPS: &[(&str, &str)] = &[
     ("rep-wong", "Kelvin Wong"),
 ];
 
-const SURNAMES: &[&str] = &["王", "李", "张", "刘", "陈", "杨", "黄", "赵", "周", "吴", "徐", "孙"];
-const ROLES: &[&str] = &["设备科主任", "采购科科长", "护士长", "院长", "临床工程师", "药剂科主任"];
+const SURNAMES: &[&str] = &[
+    "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "周", "吴", "徐", "孙",
+];
+const ROLES: &[&str] = &[
+    "设备科主任",
+    "采购科科长",
+    "护士长",
+    "院长",
+    "临床工程师",
+    "药剂科主任",
+];
 const TITLES: &[&str] = &["主任", "科长", "医生", "老师", "经理"];
 
-const COMPETITORS: &[&str] = &["Northbridge Medical", "康泰医疗", "Meridian Diagnostics", "华瑞医械"];
+const COMPETITORS: &[&str] = &[
+    "Northbridge Medical",
+    "康泰医疗",
+    "Meridian Diagnostics",
+    "华瑞医械",
+];
 const CHANNELS: &[&str] = &["visit", "call", "tender", "conference"];
 const COMPETITOR_NOTES: &[&str] = &[
     "quoted about 15% below our monitor price",
@@ -164,7 +247,7 @@ impl Rng {
         Rng(seed)
     }
 
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -174,16 +257,16 @@ impl Rng {
 
     /// A number in `0..n` (n > 0).
     pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
+        self.next_u64() % n.max(1)
     }
 
     /// A float in `[lo, hi)`.
     pub fn between(&mut self, lo: f64, hi: f64) -> f64 {
-        lo + (self.next() >> 11) as f64 / (1u64 << 53) as f64 * (hi - lo)
+        lo + (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64 * (hi - lo)
     }
 
-    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len() as u64) as usize]
+    pub fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+        items[self.below(items.len() as u64) as usize]
     }
 }
 
@@ -221,7 +304,10 @@ pub fn generate(shape: &Shape) -> Snapshot {
         version: 1,
         reps: REPS
             .iter()
-            .map(|(id, name)| Rep { id: id.to_string(), name: name.to_string() })
+            .map(|(id, name)| Rep {
+                id: id.to_string(),
+                name: name.to_string(),
+            })
             .collect(),
         products: PRODUCTS
             .iter()
@@ -251,7 +337,11 @@ fn customer(
     let n = counters.entry((city_index, pattern, hospital)).or_insert(0);
     *n += 1;
     let (zh, en, products): (&str, &str, &[&str]) = if hospital {
-        (HOSPITALS[pattern].0, HOSPITALS[pattern].1, HOSPITAL_PRODUCTS)
+        (
+            HOSPITALS[pattern].0,
+            HOSPITALS[pattern].1,
+            HOSPITAL_PRODUCTS,
+        )
     } else {
         CLINICS[pattern]
     };
@@ -273,8 +363,13 @@ fn contacts(rng: &mut Rng) -> Vec<Contact> {
     (0..1 + rng.below(3))
         .map(|_| Contact {
             name: format!("{}{}", rng.pick(SURNAMES), rng.pick(TITLES)),
-            role: *rng.pick(ROLES),
-            phone: format!("+86 13{} {:04} {:04}", rng.below(10), rng.below(10_000), rng.below(10_000)),
+            role: rng.pick(ROLES),
+            phone: format!(
+                "+86 13{} {:04} {:04}",
+                rng.below(10),
+                rng.below(10_000),
+                rng.below(10_000)
+            ),
         })
         .collect()
 }
@@ -311,12 +406,29 @@ fn purchases(
     out
 }
 
-fn line(date: &str, products: &[&'static str], currency: &'static str, scale: f64, rng: &mut Rng) -> Purchase {
-    let id = *rng.pick(products);
-    let (_, _, _, price, typical) = PRODUCTS.iter().find(|p| p.0 == id).copied().unwrap_or(PRODUCTS[0]);
-    let quantity = ((f64::from(typical) * scale.max(0.2) * rng.between(0.6, 1.4)).round() as u32).max(1);
+fn line(
+    date: &str,
+    products: &[&'static str],
+    currency: &'static str,
+    scale: f64,
+    rng: &mut Rng,
+) -> Purchase {
+    let id = rng.pick(products);
+    let (_, _, _, price, typical) = PRODUCTS
+        .iter()
+        .find(|p| p.0 == id)
+        .copied()
+        .unwrap_or(PRODUCTS[0]);
+    let quantity =
+        ((f64::from(typical) * scale.max(0.2) * rng.between(0.6, 1.4)).round() as u32).max(1);
     let amount = (f64::from(quantity) * price * rng.between(0.85, 1.0) * 100.0).round() / 100.0;
-    Purchase { date: date.to_string(), product: id, quantity, amount, currency }
+    Purchase {
+        date: date.to_string(),
+        product: id,
+        quantity,
+        amount,
+        currency,
+    }
 }
 
 fn competitor_contacts(shape: &Shape, rng: &mut Rng) -> Vec<CompetitorContact> {
@@ -327,10 +439,10 @@ fn competitor_contacts(shape: &Shape, rng: &mut Rng) -> Vec<CompetitorContact> {
     };
     let mut out: Vec<CompetitorContact> = (0..count)
         .map(|_| CompetitorContact {
-            competitor: *rng.pick(COMPETITORS),
+            competitor: rng.pick(COMPETITORS),
             date: date_of(shape.end_day - rng.below(365) as i64),
-            channel: *rng.pick(CHANNELS),
-            note: *rng.pick(COMPETITOR_NOTES),
+            channel: rng.pick(CHANNELS),
+            note: rng.pick(COMPETITOR_NOTES),
         })
         .collect();
     out.sort_by(|a, b| a.date.cmp(&b.date));

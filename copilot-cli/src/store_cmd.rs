@@ -57,7 +57,11 @@ pub fn run(engine: &Engine, command: StoreCommand) -> Result<bool> {
                 );
             }
         }
-        StoreCommand::Card { customer, json, as_of } => {
+        StoreCommand::Card {
+            customer,
+            json,
+            as_of,
+        } => {
             let card = engine.customer_card(customer, as_of)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&card)?);
@@ -103,15 +107,26 @@ fn print_card(card: &CustomerCard) {
         card.amount_trend,
         card.interval_trend,
         card.next_expected_date.as_deref().unwrap_or("-"),
-        if card.overdue { format!(", {} days overdue", card.days_overdue) } else { String::new() }
+        if card.overdue {
+            format!(", {} days overdue", card.days_overdue)
+        } else {
+            String::new()
+        }
     );
     for contact in &card.competitor_contacts {
         println!("  competitor {} on {}", contact.competitor, contact.date);
     }
     for o in &card.open_objections {
-        println!("  open objection {} ({})", o.objection_type, o.call_started_at);
+        println!(
+            "  open objection {} ({})",
+            o.objection_type, o.call_started_at
+        );
     }
     for c in &card.open_commitments {
-        println!("  open commitment: {} (due {})", c.what, c.due_date.as_deref().unwrap_or("-"));
+        println!(
+            "  open commitment: {} (due {})",
+            c.what,
+            c.due_date.as_deref().unwrap_or("-")
+        );
     }
 }

@@ -187,6 +187,9 @@ pub(crate) fn import_bytes(store: &Store, bytes: &[u8]) -> Result<ImportSummary>
         validate(tx, &snapshot)?;
         write_snapshot(tx, &snapshot)
     })?;
+    if summary.customers_changed > 0 {
+        store.checkpoint();
+    }
     tracing::debug!(
         customers = summary.customers,
         changed = summary.customers_changed,

@@ -86,6 +86,16 @@ impl Store {
         Ok(out)
     }
 
+    /// Copies the WAL into the database file and shrinks the WAL to nothing, so a large import
+    /// does not leave its size twice on the phone's storage. Best effort: a reader still on an
+    /// old snapshot stops it early, and the next automatic checkpoint finishes the job.
+    pub(crate) fn checkpoint(&self) {
+        let conn = lock(&self.writer);
+        if let Err(err) = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())) {
+            tracing::debug!(%err, "checkpoint");
+        }
+    }
+
     /// Runs `work` on a read connection inside one read transaction (one consistent snapshot).
     pub(crate) fn read<T>(&self, work: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
         let conn = match lock(&self.readers).pop() {
