@@ -21,6 +21,7 @@ const STEADY_SHARE: f64 = 0.10;
 /// What the sidebar shows about one customer.
 #[derive(Debug, Clone, PartialEq, uniffi::Record, serde::Serialize)]
 pub struct CustomerCard {
+    /// Who the customer is.
     pub customer: CustomerSummary,
     /// The date the card was computed for, `YYYY-MM-DD`.
     pub as_of: String,
@@ -50,11 +51,15 @@ pub struct CustomerCard {
 /// The customer's identity.
 #[derive(Debug, Clone, PartialEq, uniffi::Record, serde::Serialize)]
 pub struct CustomerSummary {
+    /// The id the snapshot gave the customer.
     pub id: String,
+    /// The Chinese name.
     pub name_zh: Option<String>,
+    /// The English name.
     pub name_en: Option<String>,
     /// `hospital`, `clinic`, ... as the snapshot says.
     pub kind: Option<String>,
+    /// The city, as the snapshot writes it.
     pub city: Option<String>,
     /// The rep who owns the account.
     pub rep_id: Option<String>,
@@ -67,9 +72,11 @@ pub struct PurchaseCycle {
     pub from_date: String,
     /// The order that closed it.
     pub to_date: String,
+    /// Days from `from_date` to `to_date`.
     pub interval_days: u32,
     /// The closing order's amount.
     pub amount: f64,
+    /// ISO 4217 code of `amount`.
     pub currency: String,
 }
 
@@ -77,8 +84,11 @@ pub struct PurchaseCycle {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Trend {
+    /// The newest value is more than 10% above the oldest.
     Rising,
+    /// The newest value is more than 10% below the oldest.
     Falling,
+    /// Within 10% either way.
     Steady,
     /// Fewer than two cycles.
     Unknown,
@@ -87,33 +97,42 @@ pub enum Trend {
 /// A contact between the customer and a competitor.
 #[derive(Debug, Clone, PartialEq, uniffi::Record, serde::Serialize)]
 pub struct CompetitorContact {
+    /// The competitor's name.
     pub competitor: String,
+    /// `YYYY-MM-DD`.
     pub date: String,
     /// `visit`, `call`, `tender`, ... as the snapshot says.
     pub channel: Option<String>,
+    /// What happened, in the words of whoever recorded it.
     pub note: Option<String>,
 }
 
 /// An objection from a past note that is still open.
 #[derive(Debug, Clone, PartialEq, uniffi::Record, serde::Serialize)]
 pub struct OpenObjection {
+    /// The note it came from.
     pub note_id: String,
     /// When the call started, RFC 3339.
     pub call_started_at: String,
     /// The objection type, such as `price_too_high`.
     #[serde(rename = "type")]
     pub objection_type: String,
+    /// The customer's words, when the note kept them.
     pub quote: Option<String>,
 }
 
 /// A commitment from a past note that is not done.
 #[derive(Debug, Clone, PartialEq, uniffi::Record, serde::Serialize)]
 pub struct OpenCommitment {
+    /// The note it came from.
     pub note_id: String,
+    /// When the call started, RFC 3339.
     pub call_started_at: String,
     /// `rep` or `customer`.
     pub who: Option<String>,
+    /// What was promised.
     pub what: String,
+    /// `YYYY-MM-DD`, when a date was agreed.
     pub due_date: Option<String>,
     /// True when `due_date` is before the card's `as_of`.
     pub overdue: bool,

@@ -79,3 +79,28 @@ fn eight_writers_and_eight_readers_never_see_an_error() -> Result<()> {
     );
     Ok(())
 }
+
+#[test]
+fn two_engines_on_one_file_wait_for_each_other_instead_of_failing() -> Result<()> {
+    // Two stores stand for the app and the desktop command holding the file at once: only the
+    // file lock and busy_timeout keep them apart.
+    let (dir, first) = temp_store();
+    let second = Store::open(&dir.path().join(DB_FILE))?;
+    let stop = AtomicBool::new(false);
+    let (first, second, stop) = (&first, &second, &stop);
+    let written: i64 = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4)
+            .map(|t| s.spawn(move || writer(if t % 2 == 0 { first } else { second }, t, stop)))
+            .collect();
+        std::thread::sleep(Duration::from_secs(1));
+        stop.store(true, Ordering::Relaxed);
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("writer panicked").0)
+            .sum()
+    });
+    let notes: i64 =
+        second.read(|c| Ok(c.query_row("SELECT count(*) FROM call_notes", [], |r| r.get(0))?))?;
+    assert_eq!(notes, written);
+    Ok(())
+}
