@@ -89,8 +89,11 @@ pub(crate) fn pending(conn: &Connection, limit: u32) -> Result<Vec<OutboxRecord>
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
+/// How long a delivered record is kept (to answer "was this sent?") before it is deleted.
+const KEEP_DELIVERED_DAYS: i64 = 30;
+
 /// Marks the ids delivered; unknown or already acknowledged ids are ignored. Returns how many
-/// records this call acknowledged.
+/// records this call acknowledged. Records delivered more than 30 days ago are deleted.
 pub(crate) fn acknowledge(tx: &Transaction, ids: &[String]) -> Result<u32> {
     let now = date::now_rfc3339();
     let mut stmt =
@@ -99,6 +102,9 @@ pub(crate) fn acknowledge(tx: &Transaction, ids: &[String]) -> Result<u32> {
     for id in ids {
         count += stmt.execute(params![id, now])? as u32;
     }
+    let cutoff = date::Day::today().plus(-KEEP_DELIVERED_DAYS).to_string();
+    tx.prepare_cached("DELETE FROM outbox WHERE acked_at IS NOT NULL AND acked_at < ?1")?
+        .execute([cutoff])?;
     Ok(count)
 }
 
@@ -139,6 +145,32 @@ mod tests {
         let rest = store.read(|c| pending(c, 10))?;
         assert_eq!(rest.len(), 2);
         assert!(rest.iter().all(|r| !ids.contains(&r.id)));
+        Ok(())
+    }
+
+    #[test]
+    fn records_delivered_long_ago_are_deleted_and_pending_ones_never() -> Result<()> {
+        let (_dir, store) = temp_store();
+        let ids = store.write(|tx| {
+            (0..3)
+                .map(|i| enqueue(tx, "test", &serde_json::json!({ "i": i })))
+                .collect::<Result<Vec<_>>>()
+        })?;
+        store.write(|tx| acknowledge(tx, &ids[..1]))?;
+        store.write(|tx| {
+            tx.execute(
+                "UPDATE outbox SET acked_at = '2020-01-01T00:00:00Z' WHERE acked_at IS NOT NULL",
+                [],
+            )?;
+            acknowledge(tx, &ids[1..2])
+        })?;
+        let left: i64 =
+            store.read(|c| Ok(c.query_row("SELECT count(*) FROM outbox", [], |r| r.get(0))?))?;
+        assert_eq!(
+            left, 2,
+            "the old delivered record goes, the new one and the pending one stay"
+        );
+        assert_eq!(store.read(|c| pending(c, 10))?.len(), 1);
         Ok(())
     }
 }

@@ -401,6 +401,36 @@ fn a_full_database_fails_the_import_and_keeps_the_old_rows() -> Result<()> {
     Ok(())
 }
 
+#[test]
+fn readers_see_an_import_entirely_or_not_at_all() -> Result<()> {
+    let (_dir, store) = temp_store();
+    import_bytes(&store, small_snapshot().as_bytes())?;
+    let big = big_snapshot(2_000);
+    let count = |store: &Store| -> Result<i64> {
+        store.read(|c| {
+            let purchases: i64 = c.query_row("SELECT count(*) FROM purchases", [], |r| r.get(0))?;
+            let customers: i64 = c.query_row("SELECT count(*) FROM customers", [], |r| r.get(0))?;
+            assert!(
+                matches!((customers, purchases), (3, 5) | (2_003, 20_005)),
+                "{customers} {purchases}"
+            );
+            Ok(purchases)
+        })
+    };
+    let seen = std::thread::scope(|s| {
+        let importer = s.spawn(|| import_bytes(&store, big.as_bytes()));
+        let mut seen = std::collections::BTreeSet::new();
+        while !importer.is_finished() {
+            seen.insert(count(&store)?);
+        }
+        importer.join().expect("importer panicked")?;
+        seen.insert(count(&store)?);
+        Ok::<_, Error>(seen)
+    })?;
+    assert!(seen.contains(&20_005));
+    Ok(())
+}
+
 /// A snapshot of `customers` customers with ten purchases each.
 fn big_snapshot(customers: usize) -> String {
     let purchases: Vec<serde_json::Value> = (1..=10)
