@@ -40,6 +40,10 @@
 //! id, together with its contacts, purchases and competitor contacts; customers absent from the
 //! file stay as they are, and notes written on the device are never touched. Rows equal to the
 //! stored ones are not rewritten, so importing the same file twice changes nothing.
+//!
+//! The whole document is parsed into memory before the transaction starts: a 94 MB snapshot of
+//! a million purchases peaks at about 320 MB, too much beside loaded models on a phone; a
+//! streaming parser that validates and writes customer by customer would fix it.
 
 use super::Store;
 use crate::error::{Error, Result};
