@@ -3,6 +3,7 @@
 //! Benchmarks live in this crate, not in `cargo test`, so the tests stay fast and nothing fails
 //! because a shared machine was slow. Each prints its figures next to a peer's on the same input.
 
+pub mod customers;
 pub mod wer;
 
 use std::path::{Path, PathBuf};

@@ -9,6 +9,8 @@ use copilot_core::{Engine, EngineConfig, ModelState, ModelStatus, TranscribeOpti
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod store_cmd;
+
 #[derive(Parser)]
 #[command(name = "copilot", version, about = "On-device sales copilot")]
 struct Cli {
@@ -47,6 +49,8 @@ enum Command {
         #[arg(long)]
         threads: Option<u32>,
     },
+    #[command(flatten)]
+    Store(store_cmd::StoreCommand),
 }
 
 fn default_models_dir() -> PathBuf {
@@ -139,6 +143,7 @@ fn run(cli: Cli) -> Result<bool> {
             print_transcript(&transcript, json)?;
             Ok(true)
         }
+        Command::Store(command) => store_cmd::run(&engine, command),
     }
 }
 

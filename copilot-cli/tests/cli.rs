@@ -108,3 +108,65 @@ fn bad_input_is_one_sentence_and_a_non_zero_exit() {
         assert!(!err.contains("panicked"), "{args:?}: {err}");
     }
 }
+
+#[test]
+fn import_card_and_outbox_print_json_and_errors_are_one_sentence() {
+    let data = tempfile::tempdir().unwrap();
+    let snapshot = "fixtures/customers/distributor.json";
+    let out = copilot(&["import", snapshot, "--json"], data.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["customers"], 12);
+
+    let out = copilot(
+        &["card", "C-00001", "--json", "--as-of", "2026-12-01"],
+        data.path(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let card: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for key in [
+        "customer",
+        "purchase_cycles",
+        "amount_trend",
+        "overdue",
+        "competitor_contacts",
+        "open_objections",
+        "open_commitments",
+    ] {
+        assert!(card.get(key).is_some(), "card without {key}");
+    }
+
+    let out = copilot(&["outbox", "--json"], data.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let pending: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(pending.is_empty());
+
+    let out = copilot(&["card", "nobody at all", "--json"], data.path());
+    assert!(!out.status.success());
+    assert_eq!(stderr(&out).trim().lines().count(), 1, "{}", stderr(&out));
+}
+
+#[test]
+fn a_bad_snapshot_names_the_row_and_imports_nothing() {
+    let data = tempfile::tempdir().unwrap();
+    let bad = data.path().join("bad.json");
+    std::fs::write(
+        &bad,
+        r#"{"version": 1, "customers": [{"id": "A", "name_en": "Ok Clinic"},
+            {"id": "B", "name_en": "Bad Clinic", "purchases": [{"date": "2025-02-30",
+            "product": "X", "quantity": 1, "amount": 1, "currency": "CNY"}]}]}"#,
+    )
+    .unwrap();
+    let out = copilot(&["import", bad.to_str().unwrap()], data.path());
+    assert!(!out.status.success());
+    let message = stderr(&out);
+    assert!(
+        message.contains("customers[1].purchases[0].date"),
+        "{message}"
+    );
+    let out = copilot(&["card", "A"], data.path());
+    assert!(
+        !out.status.success(),
+        "customer A must not have been imported"
+    );
+}

@@ -29,6 +29,28 @@ pub(crate) enum Error {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("the database failed: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("the database {path} cannot be opened: {reason}")]
+    DatabaseOpen { path: PathBuf, reason: String },
+    #[error(
+        "the database {path} has schema version {found}, newer than the {supported} this \
+         library knows; update the app"
+    )]
+    DatabaseNewer {
+        path: PathBuf,
+        found: u32,
+        supported: u32,
+    },
+    #[error(
+        "the database {path} is not a usable SQLite file ({reason}); recover it to move it \
+         aside and start an empty one"
+    )]
+    DatabaseCorrupt { path: PathBuf, reason: String },
+    #[error("the snapshot is invalid at {position}: {reason}; nothing was imported")]
+    Snapshot { position: String, reason: String },
+    #[error("{0}")]
+    NotFound(String),
 }
 
 pub(crate) type Result<T, E = Error> = std::result::Result<T, E>;
@@ -49,6 +71,13 @@ pub enum CopilotError {
     /// The data folder or database could not be used.
     #[error("{reason}")]
     Storage { reason: String },
+    /// The database file is damaged or not SQLite; nothing was changed. The caller may recover
+    /// it: the file is moved aside, never deleted, and an empty database takes its place.
+    #[error("{reason}")]
+    CorruptDatabase { reason: String },
+    /// The thing asked for (a customer, a record) does not exist.
+    #[error("{reason}")]
+    NotFound { reason: String },
     /// A failure inside the core that the caller cannot fix; please report it.
     #[error("{reason}")]
     Internal { reason: String },
@@ -79,6 +108,21 @@ impl From<Error> for CopilotError {
                 tracing::warn!(%reason, "folder");
                 CopilotError::Storage { reason }
             }
+            Error::Sqlite(_) | Error::DatabaseOpen { .. } | Error::DatabaseNewer { .. } => {
+                tracing::warn!(%reason, "database");
+                CopilotError::Storage { reason }
+            }
+            Error::DatabaseCorrupt { .. } => {
+                tracing::error!(%reason, "database corrupt");
+                CopilotError::CorruptDatabase { reason }
+            }
+            Error::Snapshot { .. } => {
+                // The reason may quote a field of the file: customer data stays at trace.
+                tracing::warn!("snapshot refused");
+                tracing::trace!(%reason, "snapshot refused");
+                CopilotError::InvalidInput { reason }
+            }
+            Error::NotFound(_) => CopilotError::NotFound { reason },
         }
     }
 }

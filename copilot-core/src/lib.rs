@@ -8,9 +8,14 @@ mod asr;
 mod audio;
 mod error;
 mod models;
+mod store;
 
 pub use error::CopilotError;
 pub use models::{ModelState, ModelStatus};
+pub use store::{
+    CompetitorContact, CustomerCard, CustomerSummary, ImportSummary, OpenCommitment, OpenObjection,
+    OutboxRecord, PurchaseCycle, Trend,
+};
 
 use error::Error;
 use std::collections::HashMap;
@@ -88,6 +93,7 @@ pub struct Engine {
     models: models::ModelDir,
     data_dir: PathBuf,
     asr: Mutex<HashMap<(String, String), Arc<asr::WhisperModel>>>,
+    store: store::Slot,
 }
 
 #[uniffi::export]
@@ -104,6 +110,7 @@ impl Engine {
         tracing::debug!(models = %config.models_dir, data = %config.data_dir, "engine opened");
         Ok(Arc::new(Engine {
             models,
+            store: store::Slot::new(&data_dir),
             data_dir,
             asr: Mutex::new(HashMap::new()),
         }))
@@ -136,6 +143,56 @@ impl Engine {
         };
         let recognition = model.transcribe(&pcm.samples, &decode)?;
         Ok(transcript(recognition, pcm.duration_s()))
+    }
+}
+
+/// The customer history and the outbox. The database opens on the first of these calls.
+#[uniffi::export]
+impl Engine {
+    /// Loads a customer snapshot file (the JSON format of `fixtures/customers/README.md`) in one
+    /// transaction: all of it or, with the bad row's position and reason, none of it.
+    pub fn import_snapshot(&self, path: String) -> Result<ImportSummary, CopilotError> {
+        let store = self.store.get()?;
+        Ok(store::import_file(&store, std::path::Path::new(&path))?)
+    }
+
+    /// Loads a customer snapshot held in a string; see [`Engine::import_snapshot`].
+    pub fn import_snapshot_json(&self, json: String) -> Result<ImportSummary, CopilotError> {
+        let store = self.store.get()?;
+        Ok(store::import_bytes(&store, json.as_bytes())?)
+    }
+
+    /// The card of the customer whose id, Chinese name or English name is `customer`, as of
+    /// `as_of` (`YYYY-MM-DD`; null means today, UTC).
+    pub fn customer_card(
+        &self,
+        customer: String,
+        as_of: Option<String>,
+    ) -> Result<CustomerCard, CopilotError> {
+        let store = self.store.get()?;
+        Ok(store::customer_card(&store, &customer, as_of.as_deref())?)
+    }
+
+    /// Up to `limit` outbox records not yet acknowledged, oldest first. Send them, then
+    /// acknowledge the ids that arrived; the rest come back in the next batch.
+    pub fn outbox_pending(&self, limit: u32) -> Result<Vec<OutboxRecord>, CopilotError> {
+        let store = self.store.get()?;
+        Ok(store::outbox_pending(&store, limit)?)
+    }
+
+    /// Marks outbox records delivered. Unknown and already acknowledged ids are ignored;
+    /// returns how many records this call acknowledged.
+    pub fn outbox_acknowledge(&self, ids: Vec<String>) -> Result<u32, CopilotError> {
+        let store = self.store.get()?;
+        Ok(store::outbox_acknowledge(&store, &ids)?)
+    }
+
+    /// Opens the database, and if it is damaged (a `CorruptDatabase` error elsewhere) moves the
+    /// file aside, never deleting it, and starts an empty one. Returns where the damaged file
+    /// went, or null when the database was healthy and nothing moved.
+    pub fn recover_database(&self) -> Result<Option<String>, CopilotError> {
+        let moved = self.store.recover()?;
+        Ok(moved.map(|p| p.display().to_string()))
     }
 }
 
