@@ -192,6 +192,12 @@ fn an_unsupported_codec_is_named_in_the_error() {
 }
 
 #[test]
+fn ogg_opus_is_refused_by_name() {
+    let err = audio_error(&fixture("refused-opus.ogg"));
+    assert!(err.contains("opus") && err.contains("not a codec"), "{err}");
+}
+
+#[test]
 fn nan_and_overloud_samples_are_repaired() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("float.wav");
