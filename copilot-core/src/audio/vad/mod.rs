@@ -273,4 +273,6 @@ fn rms(samples: &[f32]) -> f32 {
 }
 
 #[cfg(test)]
+mod onnx_weights;
+#[cfg(test)]
 mod tests;
