@@ -5,6 +5,11 @@
 //! its timestamps moved to the file's clock. Only the last few tens of seconds of audio are kept
 //! (enough to cut out the longest span), so memory stays the same for a minute or for hours.
 //! Silence and noise never reach Whisper, so they cannot come back as invented text.
+//!
+//! Every stereo file is taken for a two-speaker call: a stereo recording of one microphone (the
+//! same voice on both channels) comes back twice, once per speaker, because nothing yet checks
+//! whether the channels differ. Speech that the voice detector lets through is not yet checked
+//! against Whisper's no-speech probability or for repeated text.
 
 use super::{DecodeOptions, RawSegment, WhisperModel};
 use crate::audio::vad::{SegmentRules, SileroVad, SpeechSpan, VoiceDetector};
