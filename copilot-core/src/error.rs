@@ -24,6 +24,8 @@ pub(crate) enum Error {
     InvalidInput(String),
     #[error("transcription failed: {0}")]
     Asr(String),
+    #[error("voice activity detection failed: {0}")]
+    Vad(String),
     #[error("could not use the folder {path}: {source}")]
     Folder {
         path: PathBuf,
@@ -100,7 +102,7 @@ impl From<Error> for CopilotError {
                 CopilotError::Audio { reason }
             }
             Error::InvalidInput(_) => CopilotError::InvalidInput { reason },
-            Error::Asr(_) => {
+            Error::Asr(_) | Error::Vad(_) => {
                 tracing::error!(%reason, "transcription");
                 CopilotError::Internal { reason }
             }

@@ -94,6 +94,7 @@ pub struct Engine {
     data_dir: PathBuf,
     asr: Mutex<HashMap<(String, String), Arc<asr::WhisperModel>>>,
     store: store::Slot,
+    vad: Mutex<Option<Arc<audio::vad::SileroVad>>>,
 }
 
 #[uniffi::export]
@@ -113,6 +114,7 @@ impl Engine {
             store: store::Slot::new(&data_dir),
             data_dir,
             asr: Mutex::new(HashMap::new()),
+            vad: Mutex::new(None),
         }))
     }
 
@@ -126,14 +128,16 @@ impl Engine {
         self.data_dir.display().to_string()
     }
 
-    /// Transcribes a whole WAV recording (16 kHz for now).
+    /// Transcribes a whole recording: WAV, FLAC, MP3, AAC/M4A or Ogg Vorbis, any rate. Only
+    /// the speech that voice detection finds is decoded; a stereo file is read as the rep on
+    /// channel 0 and the customer on channel 1, its segments merged in time order.
     pub fn transcribe_file(
         &self,
         path: String,
         options: TranscribeOptions,
     ) -> Result<Transcript, CopilotError> {
-        let pcm = audio::read_wav(std::path::Path::new(&path))?;
         let model = self.asr_model(&options)?;
+        let vad = self.vad_model()?;
         let threads = options
             .threads
             .map_or_else(asr::free_cores, |t| t.max(1) as usize);
@@ -141,8 +145,9 @@ impl Engine {
             language: options.language.clone(),
             threads,
         };
-        let recognition = model.transcribe(&pcm.samples, &decode)?;
-        Ok(transcript(recognition, pcm.duration_s()))
+        let path = std::path::Path::new(&path);
+        let recognition = asr::transcribe_file(&model, &vad, path, &decode)?;
+        Ok(transcript(recognition))
     }
 }
 
@@ -210,18 +215,33 @@ impl Engine {
         loaded.insert(key, model.clone());
         Ok(model)
     }
+
+    fn vad_model(&self) -> Result<Arc<audio::vad::SileroVad>, Error> {
+        let mut loaded = self.vad.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(model) = loaded.as_ref() {
+            return Ok(model.clone());
+        }
+        let path = self.models.verified("silero-vad", "")?;
+        let model = Arc::new(audio::vad::SileroVad::load(&path)?);
+        tracing::debug!("voice activity model loaded");
+        *loaded = Some(model.clone());
+        Ok(model)
+    }
 }
 
-fn transcript(recognition: asr::Recognition, duration_s: f64) -> Transcript {
+fn transcript(recognition: asr::FileRecognition) -> Transcript {
     let segments: Vec<Segment> = recognition
         .segments
         .into_iter()
-        .filter(|s| !s.text.is_empty())
         .map(|s| Segment {
-            start_s: s.start_s,
-            end_s: s.end_s,
-            text: s.text,
-            speaker: None,
+            start_s: s.segment.start_s,
+            end_s: s.segment.end_s,
+            text: s.segment.text,
+            speaker: match s.channel {
+                Some(0) => Some(Speaker::Rep),
+                Some(1) => Some(Speaker::Customer),
+                _ => None,
+            },
         })
         .collect();
     let text = segments
@@ -231,7 +251,7 @@ fn transcript(recognition: asr::Recognition, duration_s: f64) -> Transcript {
         .join(" ");
     Transcript {
         language: recognition.language,
-        duration_s,
+        duration_s: recognition.duration_s,
         text,
         segments,
     }

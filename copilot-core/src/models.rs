@@ -102,10 +102,15 @@ impl ModelDir {
         all
     }
 
-    /// The path of a model's file of the given variant, checked to be the pinned file.
+    /// The path of a model's file of the given variant, checked to be the pinned file. An empty
+    /// variant names the one file of a model that has no variants (such as Silero VAD).
     pub(crate) fn verified(&self, name: &str, variant: &str) -> Result<PathBuf> {
         let model = self.manifest.model(name)?;
-        let output = model.variant(variant).ok_or_else(|| {
+        let output = match variant {
+            "" => model.outputs.iter().find(|o| o.variant.is_none()),
+            _ => model.variant(variant),
+        };
+        let output = output.ok_or_else(|| {
             Error::InvalidInput(format!("the model '{name}' has no '{variant}' variant"))
         })?;
         let path = self.dir.join(&output.file);

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 const FILE: &str = "whisper-tiny-en-q8_0.bin";
+const VAD_FILE: &str = "silero-vad-16k.safetensors";
 
 fn fetched_models() -> PathBuf {
     std::env::var_os("COPILOT_MODELS")
@@ -21,17 +22,20 @@ fn fixture_wav() -> String {
     path.display().to_string()
 }
 
-/// An engine over a private models folder holding a copy of the tiny.en Q8_0 model.
+/// An engine over a private models folder holding a copy of the tiny.en Q8_0 model and of the
+/// voice activity model that transcription also needs.
 fn engine_with_copy(root: &Path) -> Arc<Engine> {
     let models = root.join("models");
     std::fs::create_dir_all(&models).unwrap();
-    let source = fetched_models().join(FILE);
-    assert!(
-        source.exists(),
-        "{} is missing: run models/fetch",
-        source.display()
-    );
-    std::fs::copy(source, models.join(FILE)).unwrap();
+    for file in [FILE, VAD_FILE] {
+        let source = fetched_models().join(file);
+        assert!(
+            source.exists(),
+            "{} is missing: run models/fetch",
+            source.display()
+        );
+        std::fs::copy(source, models.join(file)).unwrap();
+    }
     engine(root)
 }
 

@@ -4,6 +4,10 @@
 //! decoding state, so several calls can be transcribed at once. Decoding is greedy and
 //! deterministic, with the settings the reference transcripts were made with.
 
+mod file;
+
+pub(crate) use file::{transcribe_file, FileRecognition};
+
 use crate::error::{Error, Result};
 use std::path::Path;
 use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters};
@@ -62,6 +66,15 @@ impl WhisperModel {
         let ctx = WhisperContext::new_with_params(path_str, params)
             .map_err(|e| load_error(e.to_string()))?;
         Ok(WhisperModel { ctx })
+    }
+
+    /// The language reported when no speech was heard and none was asked for.
+    pub fn default_language(&self) -> &'static str {
+        if self.ctx.is_multilingual() {
+            "unknown"
+        } else {
+            "en"
+        }
     }
 
     /// Transcribes 16 kHz mono samples.
