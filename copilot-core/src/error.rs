@@ -24,6 +24,10 @@ pub(crate) enum Error {
     InvalidInput(String),
     #[error("transcription failed: {0}")]
     Asr(String),
+    #[error("the lexicon is refused at line {line}: {reason}")]
+    Lexicon { line: usize, reason: String },
+    #[error("the encoder failed: {0}")]
+    Encoder(String),
     #[error("could not use the folder {path}: {source}")]
     Folder {
         path: PathBuf,
@@ -73,6 +77,14 @@ impl From<Error> for CopilotError {
             Error::InvalidInput(_) => CopilotError::InvalidInput { reason },
             Error::Asr(_) => {
                 tracing::error!(%reason, "transcription");
+                CopilotError::Internal { reason }
+            }
+            Error::Lexicon { .. } => {
+                tracing::warn!(%reason, "lexicon refused");
+                CopilotError::InvalidInput { reason }
+            }
+            Error::Encoder(_) => {
+                tracing::error!(%reason, "encoder");
                 CopilotError::Internal { reason }
             }
             Error::Folder { .. } => {

@@ -8,9 +8,11 @@ mod asr;
 mod audio;
 mod error;
 mod models;
+mod nlu;
 
 pub use error::CopilotError;
 pub use models::{ModelState, ModelStatus};
+pub use nlu::{Classification, Evidence, EvidenceSource, Utterance};
 
 use error::Error;
 use std::collections::HashMap;
@@ -88,6 +90,7 @@ pub struct Engine {
     models: models::ModelDir,
     data_dir: PathBuf,
     asr: Mutex<HashMap<(String, String), Arc<asr::WhisperModel>>>,
+    nlu: nlu::Nlu,
 }
 
 #[uniffi::export]
@@ -106,6 +109,7 @@ impl Engine {
             models,
             data_dir,
             asr: Mutex::new(HashMap::new()),
+            nlu: nlu::Nlu::new()?,
         }))
     }
 
@@ -136,6 +140,50 @@ impl Engine {
         };
         let recognition = model.transcribe(&pcm.samples, &decode)?;
         Ok(transcript(recognition, pcm.duration_s()))
+    }
+}
+
+// Understanding utterances: classification and the lexicon (issue 4).
+#[uniffi::export]
+impl Engine {
+    /// Classifies one utterance or chat message: intent, objection type, confidence and
+    /// evidence, made by the lexicon in force (its version is in the result). The encoder
+    /// loads on the first utterance that no lexicon phrase decides.
+    pub fn classify(&self, utterance: Utterance) -> Result<Classification, CopilotError> {
+        Ok(self.nlu.classify(&utterance, &|| self.encoder())?)
+    }
+
+    /// Checks a lexicon file whole and puts it in force, returning its version. A file that
+    /// fails any check is refused with its line and the reason, and the lexicon in force stays.
+    pub fn load_lexicon(&self, path: String) -> Result<String, CopilotError> {
+        let lexicon = nlu::lexicon::Lexicon::from_file(std::path::Path::new(&path))?;
+        Ok(self.nlu.swap(lexicon))
+    }
+
+    /// As [`Engine::load_lexicon`], from the lexicon's text instead of a file.
+    pub fn load_lexicon_text(&self, text: String) -> Result<String, CopilotError> {
+        let lexicon = nlu::lexicon::Lexicon::parse(&text)?;
+        Ok(self.nlu.swap(lexicon))
+    }
+
+    /// The version of the lexicon in force.
+    pub fn lexicon_version(&self) -> String {
+        self.nlu.lexicon_version()
+    }
+
+    /// The L2-normalised multilingual e5-small embedding of a text, as an e5 query.
+    pub fn embed(&self, text: String) -> Result<Vec<f32>, CopilotError> {
+        Ok(self.encoder()?.embed(&text)?)
+    }
+}
+
+impl Engine {
+    fn encoder(&self) -> Result<Arc<nlu::encoder::Encoder>, Error> {
+        self.nlu.encoder(|| {
+            let weights = self.models.verified("e5-small", "q4_0")?;
+            let tokenizer = self.models.companion("e5-small", "e5-small-tokenizer.json")?;
+            nlu::encoder::Encoder::load(&weights, &tokenizer)
+        })
     }
 }
 
