@@ -9,6 +9,8 @@ use copilot_core::{Engine, EngineConfig, ModelState, ModelStatus, TranscribeOpti
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod understand;
+
 #[derive(Parser)]
 #[command(name = "copilot", version, about = "On-device sales copilot")]
 struct Cli {
@@ -46,6 +48,29 @@ enum Command {
         /// Decoding threads (default: the cores that are free now).
         #[arg(long)]
         threads: Option<u32>,
+    },
+    // Understanding utterances (issue 4).
+    /// Classify one utterance per stdin line (optionally prefixed `rep:` or `customer:`).
+    Classify {
+        #[arg(long)]
+        json: bool,
+        /// A lexicon file to use instead of the default one.
+        #[arg(long)]
+        lexicon: Option<PathBuf>,
+    },
+    /// Score the classifier on a labelled file (language, intent, objection, text[, previous]).
+    Eval {
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+        #[arg(long)]
+        lexicon: Option<PathBuf>,
+        /// Exit with failure when any language's objection macro-F1 is below this.
+        #[arg(long)]
+        min_objection_f1: Option<f64>,
+        /// Exit with failure when any language's intent accuracy is below this.
+        #[arg(long)]
+        min_intent_accuracy: Option<f64>,
     },
 }
 
@@ -139,7 +164,33 @@ fn run(cli: Cli) -> Result<bool> {
             print_transcript(&transcript, json)?;
             Ok(true)
         }
+        Command::Classify { json, lexicon } => {
+            load_lexicon(&engine, lexicon)?;
+            understand::classify_stdin(&engine, json)?;
+            Ok(true)
+        }
+        Command::Eval {
+            file,
+            json,
+            lexicon,
+            min_objection_f1,
+            min_intent_accuracy,
+        } => {
+            load_lexicon(&engine, lexicon)?;
+            let floors = understand::Floors {
+                objection_macro_f1: min_objection_f1,
+                intent_accuracy: min_intent_accuracy,
+            };
+            understand::eval(&engine, &file, &floors, json)
+        }
     }
+}
+
+fn load_lexicon(engine: &Engine, lexicon: Option<PathBuf>) -> Result<()> {
+    if let Some(path) = lexicon {
+        engine.load_lexicon(path.display().to_string())?;
+    }
+    Ok(())
 }
 
 fn main() -> ExitCode {

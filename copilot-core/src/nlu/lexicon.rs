@@ -112,6 +112,8 @@ pub(crate) struct Names {
 #[serde(deny_unknown_fields)]
 struct FollowUpForm {
     after: Vec<Spanned<String>>,
+    #[serde(default)]
+    skip: Vec<String>,
     replies: Vec<Spanned<String>>,
     label: Spanned<String>,
 }
@@ -151,6 +153,8 @@ pub(crate) struct Example {
 #[derive(Debug)]
 struct FollowUp {
     after: HashSet<usize>,
+    /// Filler words ("um", "嗯") skipped before the reply is compared.
+    skip: Vec<String>,
     replies: Vec<String>,
     label: usize,
 }
@@ -284,7 +288,7 @@ impl Lexicon {
         Some(Hit {
             label: rule.label,
             kind: HitKind::FollowUp,
-            evidence: format!("{} after {}", first_clause(folded), self.id(previous)),
+            evidence: format!("'{}' after {}", rule.without_fillers(folded), self.id(previous)),
         })
     }
 
@@ -357,13 +361,25 @@ impl Matcher {
 
 impl FollowUp {
     fn matches_reply(&self, folded: &str) -> bool {
-        let first = first_clause(folded);
-        self.replies.iter().any(|r| r == first)
+        let reply = self.without_fillers(folded);
+        self.replies.iter().any(|r| r == reply)
     }
-}
 
-fn first_clause(folded: &str) -> &str {
-    folded.split(CLAUSE).next().unwrap_or("").trim()
+    /// The first clause of `folded` that is not only filler, with leading fillers removed.
+    fn without_fillers<'t>(&self, folded: &'t str) -> &'t str {
+        for clause in folded.split(CLAUSE) {
+            let mut rest = clause.trim();
+            while let Some(filler) = self.skip.iter().find(|f| {
+                rest.starts_with(f.as_str()) && text::at_boundary(rest, 0, f.len())
+            }) {
+                rest = rest.get(filler.len()..).unwrap_or("").trim_start();
+            }
+            if !rest.is_empty() {
+                return rest;
+            }
+        }
+        ""
+    }
 }
 
 /// Turns the parsed form into a [`Lexicon`], checking what serde cannot.
@@ -555,6 +571,7 @@ impl<'a> Builder<'a> {
         }
         Ok(FollowUp {
             after,
+            skip: form.skip.iter().map(|s| text::fold(s)).collect(),
             replies,
             label,
         })
