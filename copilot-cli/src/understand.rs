@@ -109,7 +109,10 @@ fn read_labelled(path: &Path) -> Result<Vec<Labelled>> {
             intent: intent.trim().to_string(),
             objection: objection.trim().to_string(),
             text: text.to_string(),
-            previous: rest.first().map(|p| p.to_string()).filter(|p| !p.is_empty()),
+            previous: rest
+                .first()
+                .map(|p| p.to_string())
+                .filter(|p| !p.is_empty()),
         });
     }
     Ok(rows)
@@ -129,12 +132,20 @@ impl Tally {
 
     /// Precision, recall, F1 and support of one label.
     fn prf(&self, label: &str) -> (f64, f64, f64, usize) {
-        let tp = self.pairs.iter().filter(|(g, p)| g == label && p == label).count();
+        let tp = self
+            .pairs
+            .iter()
+            .filter(|(g, p)| g == label && p == label)
+            .count();
         let predicted = self.pairs.iter().filter(|(_, p)| p == label).count();
         let gold = self.pairs.iter().filter(|(g, _)| g == label).count();
         let p = tp as f64 / predicted.max(1) as f64;
         let r = tp as f64 / gold.max(1) as f64;
-        let f = if p + r > 0.0 { 2.0 * p * r / (p + r) } else { 0.0 };
+        let f = if p + r > 0.0 {
+            2.0 * p * r / (p + r)
+        } else {
+            0.0
+        };
         (p, r, f, gold)
     }
 
@@ -181,9 +192,15 @@ pub fn eval(engine: &Engine, path: &Path, floors: &Floors, json: bool) -> Result
             previous: row.previous.clone(),
         })?;
         let scores = by_language.entry(row.language.clone()).or_default();
-        scores.intent.pairs.push((row.intent.clone(), c.intent.clone()));
+        scores
+            .intent
+            .pairs
+            .push((row.intent.clone(), c.intent.clone()));
         let predicted = c.objection.clone().unwrap_or_else(|| NONE.to_string());
-        scores.objection.pairs.push((row.objection.clone(), predicted));
+        scores
+            .objection
+            .pairs
+            .push((row.objection.clone(), predicted));
     }
     let seconds = started.elapsed().as_secs_f64();
     let mut ok = true;
@@ -196,7 +213,11 @@ pub fn eval(engine: &Engine, path: &Path, floors: &Floors, json: bool) -> Result
     if json {
         println!("{}", serde_json::Value::Object(report));
     } else {
-        println!("{} lines in {seconds:.1} s; lexicon {}", rows.len(), engine.lexicon_version());
+        println!(
+            "{} lines in {seconds:.1} s; lexicon {}",
+            rows.len(),
+            engine.lexicon_version()
+        );
     }
     Ok(ok)
 }
@@ -221,7 +242,9 @@ fn language_report(
     }
     if !json {
         print_language(language, scores, accuracy, macro_f1);
-        verdicts.iter().for_each(|v| println!("FAIL [{language}] {v}"));
+        verdicts
+            .iter()
+            .for_each(|v| println!("FAIL [{language}] {v}"));
     }
     let doc = serde_json::json!({
         "lines": scores.intent.pairs.len(),
@@ -236,7 +259,10 @@ fn language_report(
 
 fn print_language(language: &str, scores: &Scores, accuracy: f64, macro_f1: f64) {
     println!("== {language}: {} lines", scores.intent.pairs.len());
-    println!("intent accuracy {accuracy:.3}, macro-F1 {:.3}", scores.intent.macro_f1(""));
+    println!(
+        "intent accuracy {accuracy:.3}, macro-F1 {:.3}",
+        scores.intent.macro_f1("")
+    );
     print_prf("intent", &scores.intent, "");
     print_confusion(&scores.intent);
     println!(
@@ -261,12 +287,19 @@ fn print_confusion(tally: &Tally) {
     labels.extend(tally.pairs.iter().map(|(_, p)| p.clone()));
     let short = |l: &str| l.chars().take(4).collect::<String>();
     let header: String = labels.iter().map(|l| format!("{:>5}", short(l))).collect();
-    println!("  confusion (rows gold, columns predicted)\n  {:<22}{header}", "");
+    println!(
+        "  confusion (rows gold, columns predicted)\n  {:<22}{header}",
+        ""
+    );
     for gold in &labels {
         let cells: String = labels
             .iter()
             .map(|p| {
-                let n = tally.pairs.iter().filter(|(g, q)| g == gold && q == p).count();
+                let n = tally
+                    .pairs
+                    .iter()
+                    .filter(|(g, q)| g == gold && q == p)
+                    .count();
                 format!("{n:>5}")
             })
             .collect();

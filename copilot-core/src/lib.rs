@@ -104,12 +104,13 @@ impl Engine {
             source,
         })?;
         let models = models::ModelDir::new(PathBuf::from(&config.models_dir), &data_dir)?;
+        let nlu = nlu::Nlu::new(Some(data_dir.join("nlu")))?;
         tracing::debug!(models = %config.models_dir, data = %config.data_dir, "engine opened");
         Ok(Arc::new(Engine {
             models,
             data_dir,
             asr: Mutex::new(HashMap::new()),
-            nlu: nlu::Nlu::new()?,
+            nlu,
         }))
     }
 
@@ -181,7 +182,9 @@ impl Engine {
     fn encoder(&self) -> Result<Arc<nlu::encoder::Encoder>, Error> {
         self.nlu.encoder(|| {
             let weights = self.models.verified("e5-small", "q4_0")?;
-            let tokenizer = self.models.companion("e5-small", "e5-small-tokenizer.json")?;
+            let tokenizer = self
+                .models
+                .companion("e5-small", "e5-small-tokenizer.json")?;
             nlu::encoder::Encoder::load(&weights, &tokenizer)
         })
     }

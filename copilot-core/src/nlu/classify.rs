@@ -13,6 +13,7 @@ use super::encoder::{dot, Encoder};
 use super::lexicon::{Hit, HitKind, Lexicon, Method};
 use super::text;
 use crate::error::Result;
+use std::path::Path;
 use std::sync::Arc;
 
 /// The example embeddings of one lexicon version.
@@ -20,8 +21,8 @@ use std::sync::Arc;
 pub(crate) struct ExampleIndex {
     /// One embedding per example of the lexicon, in its order.
     embeddings: Vec<Vec<f32>>,
-    /// Per label: the normalised mean of its examples' embeddings, if it has examples.
-    prototypes: Vec<Option<Vec<f32>>>,
+    /// Per label: the sum of its examples' embeddings (its prototype's direction), if any.
+    sums: Vec<Option<Vec<f32>>>,
 }
 
 /// Where a label came from.
@@ -50,43 +51,43 @@ pub(crate) struct Verdict {
 /// Gives the encoder when the embedding layer needs it (loading it on first use).
 pub(crate) type EncoderSource<'a> = &'a dyn Fn() -> Result<Arc<Encoder>>;
 
-/// Classifies one utterance with `lexicon`; `previous` is the utterance before it, if any.
-pub(crate) fn classify(
-    lexicon: &Lexicon,
-    encoder: EncoderSource,
-    text: &str,
-    previous: Option<&str>,
-) -> Result<Verdict> {
+/// What one classification works with.
+pub(crate) struct Context<'a> {
+    pub lexicon: &'a Lexicon,
+    pub encoder: EncoderSource<'a>,
+    /// Where example embeddings are cached, if anywhere.
+    pub cache_dir: Option<&'a Path>,
+}
+
+/// Classifies one utterance; `previous` is the utterance before it, if any.
+pub(crate) fn classify(context: &Context, text: &str, previous: Option<&str>) -> Result<Verdict> {
+    let lexicon = context.lexicon;
     let folded = text::fold(text);
     if folded.is_empty() {
         return Ok(fallback(lexicon, 1.0, "no words"));
     }
-    if let Some(hit) = follow_up(lexicon, encoder, &folded, previous)? {
+    if let Some(hit) = follow_up(context, &folded, previous)? {
         return Ok(from_hit(lexicon, hit));
     }
     let scan = lexicon.scan(&folded);
     if let Some(hit) = scan.hit {
         return Ok(from_hit(lexicon, hit));
     }
-    let encoder = encoder()?;
-    let index = example_index(lexicon, &encoder)?;
+    let encoder = (context.encoder)()?;
+    let index = example_index(lexicon, &encoder, context.cache_dir)?;
     let embedding = encoder.embed(text)?;
-    Ok(nearest(lexicon, &index, &embedding, &scan.negated))
+    Ok(nearest(lexicon, &index, &embedding, &scan.negated, None))
 }
 
-fn follow_up(
-    lexicon: &Lexicon,
-    encoder: EncoderSource,
-    folded: &str,
-    previous: Option<&str>,
-) -> Result<Option<Hit>> {
+fn follow_up(context: &Context, folded: &str, previous: Option<&str>) -> Result<Option<Hit>> {
+    let lexicon = context.lexicon;
     let Some(previous) = previous else {
         return Ok(None);
     };
     if !lexicon.wants_previous(folded) {
         return Ok(None);
     }
-    let before = classify(lexicon, encoder, previous, None)?;
+    let before = classify(context, previous, None)?;
     Ok(lexicon.follow_up(folded, before.label))
 }
 
@@ -115,25 +116,23 @@ fn fallback(lexicon: &Lexicon, confidence: f32, why: &str) -> Verdict {
     }
 }
 
-/// The lexicon's example index, embedding every example on first use.
-pub(crate) fn example_index(lexicon: &Lexicon, encoder: &Encoder) -> Result<Arc<ExampleIndex>> {
+/// The lexicon's example index, embedding every example on first use (or reading them from
+/// the cache).
+pub(crate) fn example_index(
+    lexicon: &Lexicon,
+    encoder: &Encoder,
+    cache_dir: Option<&Path>,
+) -> Result<Arc<ExampleIndex>> {
     let mut slot = lexicon.index.lock().unwrap_or_else(|p| p.into_inner());
     if let Some(index) = slot.as_ref() {
         return Ok(index.clone());
     }
     let started = std::time::Instant::now();
-    let embeddings = lexicon
-        .examples
-        .iter()
-        .map(|e| encoder.embed(&e.text))
-        .collect::<Result<Vec<_>>>()?;
-    let prototypes = (0..lexicon.labels.len())
-        .map(|label| prototype(lexicon, &embeddings, label))
+    let embeddings = example_embeddings(lexicon, encoder, cache_dir)?;
+    let sums = (0..lexicon.labels.len())
+        .map(|label| example_sum(lexicon, &embeddings, label))
         .collect();
-    let index = Arc::new(ExampleIndex {
-        embeddings,
-        prototypes,
-    });
+    let index = Arc::new(ExampleIndex { embeddings, sums });
     tracing::debug!(
         version = %lexicon.version,
         examples = lexicon.examples.len(),
@@ -144,7 +143,32 @@ pub(crate) fn example_index(lexicon: &Lexicon, encoder: &Encoder) -> Result<Arc<
     Ok(index)
 }
 
-fn prototype(lexicon: &Lexicon, embeddings: &[Vec<f32>], label: usize) -> Option<Vec<f32>> {
+fn example_embeddings(
+    lexicon: &Lexicon,
+    encoder: &Encoder,
+    cache_dir: Option<&Path>,
+) -> Result<Vec<Vec<f32>>> {
+    let mut parts: Vec<&str> = lexicon.examples.iter().map(|e| e.text.as_str()).collect();
+    parts.push(encoder.name());
+    let key = super::cache::digest(&parts);
+    let count = lexicon.examples.len();
+    if let Some(cached) = cache_dir.and_then(|dir| super::cache::read(dir, key, count)) {
+        return Ok(cached);
+    }
+    let embeddings = lexicon
+        .examples
+        .iter()
+        .map(|e| encoder.embed(&e.text))
+        .collect::<Result<Vec<_>>>()?;
+    if let Some(dir) = cache_dir {
+        if let Err(err) = super::cache::write(dir, key, &embeddings) {
+            tracing::warn!(%err, "the example embeddings could not be cached");
+        }
+    }
+    Ok(embeddings)
+}
+
+fn example_sum(lexicon: &Lexicon, embeddings: &[Vec<f32>], label: usize) -> Option<Vec<f32>> {
     let mut sum: Option<Vec<f32>> = None;
     for (example, embedding) in lexicon.examples.iter().zip(embeddings) {
         if example.label != label {
@@ -153,10 +177,27 @@ fn prototype(lexicon: &Lexicon, embeddings: &[Vec<f32>], label: usize) -> Option
         let acc = sum.get_or_insert_with(|| vec![0.0; embedding.len()]);
         acc.iter_mut().zip(embedding).for_each(|(a, x)| *a += x);
     }
-    let mut mean = sum?;
-    let norm = dot(&mean, &mean).sqrt().max(1e-12);
-    mean.iter_mut().for_each(|x| *x /= norm);
-    Some(mean)
+    sum
+}
+
+/// The cosine similarity of `query` to a label's prototype, leaving out example `exclude`
+/// when it is one of the label's.
+fn prototype_score(
+    lexicon: &Lexicon,
+    index: &ExampleIndex,
+    query: &[f32],
+    label: usize,
+    exclude: Option<usize>,
+) -> Option<f32> {
+    let sum = index.sums.get(label)?.as_ref()?;
+    let mut along = dot(sum, query);
+    let mut length2 = dot(sum, sum);
+    let own = exclude.filter(|&i| lexicon.examples.get(i).is_some_and(|e| e.label == label));
+    if let Some(left_out) = own.and_then(|i| index.embeddings.get(i)) {
+        along -= dot(left_out, query);
+        length2 += dot(left_out, left_out) - 2.0 * dot(sum, left_out);
+    }
+    Some(along / length2.max(1e-12).sqrt())
 }
 
 /// One label's score and the example nearest to the utterance among its examples.
@@ -167,11 +208,29 @@ struct Scored {
     nearest_similarity: f32,
 }
 
-fn nearest(lexicon: &Lexicon, index: &ExampleIndex, query: &[f32], negated: &[usize]) -> Verdict {
-    let similarities: Vec<f32> = index.embeddings.iter().map(|e| dot(e, query)).collect();
+/// The embedding layer's verdict; `exclude` leaves one example out (for leave-one-out checks).
+fn nearest(
+    lexicon: &Lexicon,
+    index: &ExampleIndex,
+    query: &[f32],
+    negated: &[usize],
+    exclude: Option<usize>,
+) -> Verdict {
+    let similarities: Vec<f32> = index
+        .embeddings
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            if Some(i) == exclude {
+                f32::MIN
+            } else {
+                dot(e, query)
+            }
+        })
+        .collect();
     let scored: Vec<Scored> = (0..lexicon.labels.len())
         .filter(|label| !negated.contains(label))
-        .filter_map(|label| score_label(lexicon, index, &similarities, query, label))
+        .filter_map(|label| score_label(lexicon, index, &similarities, query, (label, exclude)))
         .collect();
     let Some(best) = scored.iter().max_by(|a, b| a.score.total_cmp(&b.score)) else {
         return fallback(lexicon, 1.0, "the lexicon has no examples");
@@ -199,14 +258,14 @@ fn score_label(
     index: &ExampleIndex,
     similarities: &[f32],
     query: &[f32],
-    label: usize,
+    (label, exclude): (usize, Option<usize>),
 ) -> Option<Scored> {
     let mut own: Vec<(usize, f32)> = lexicon
         .examples
         .iter()
         .zip(similarities)
         .enumerate()
-        .filter(|(_, (e, _))| e.label == label)
+        .filter(|(_, (e, s))| e.label == label && **s > f32::MIN)
         .map(|(i, (_, s))| (i, *s))
         .collect();
     own.sort_by(|a, b| b.1.total_cmp(&a.1));
@@ -216,7 +275,7 @@ fn score_label(
             let top = own.iter().take(lexicon.settings.k);
             top.clone().map(|(_, s)| s).sum::<f32>() / top.count().max(1) as f32
         }
-        Method::Prototype => dot(index.prototypes.get(label)?.as_ref()?, query),
+        Method::Prototype => prototype_score(lexicon, index, query, label, exclude)?,
     };
     Some(Scored {
         label,
@@ -236,5 +295,74 @@ fn softmax_top(scored: &[Scored], best: f32, temperature: f32) -> f32 {
         1.0 / total
     } else {
         0.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nlu::lexicon::Method;
+    use std::path::PathBuf;
+
+    fn models() -> PathBuf {
+        std::env::var_os("COPILOT_MODELS")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../models"))
+    }
+
+    /// Leave-one-out over the default lexicon's examples: each example is classified by the
+    /// lexicon's phrases, then by the embedding layer without itself. This is the development
+    /// signal for the classifier's settings; the evaluation split is never used for them.
+    #[test]
+    fn leave_one_out_on_the_lexicon_examples() {
+        let dir = models();
+        let encoder = Encoder::load(
+            &dir.join("e5-small-q4_0.gguf"),
+            &dir.join("e5-small-tokenizer.json"),
+        )
+        .unwrap();
+        let cache = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/tmp/nlu-cache");
+        let mut lexicon = Lexicon::default_lexicon().unwrap();
+        let index = example_index(&lexicon, &encoder, Some(&cache)).unwrap();
+        let settings = [
+            (Method::Nearest, 1),
+            (Method::Nearest, 3),
+            (Method::Nearest, 5),
+            (Method::Prototype, 1),
+        ];
+        for (method, k) in settings {
+            lexicon.settings.method = method;
+            lexicon.settings.k = k;
+            let (mut phrase_wrong, mut right, mut other) = (0, 0, 0);
+            for (i, example) in lexicon.examples.iter().enumerate() {
+                let scan = lexicon.scan(&text::fold(&example.text));
+                let label = match scan.hit {
+                    Some(hit) => {
+                        if hit.label != example.label && k == 1 && method == Method::Nearest {
+                            let wrong = lexicon.id(hit.label);
+                            println!("  phrase '{}' -> {wrong}: {}", hit.evidence, example.text);
+                        }
+                        phrase_wrong += usize::from(hit.label != example.label);
+                        hit.label
+                    }
+                    None => {
+                        let query = index.embeddings.get(i).unwrap();
+                        let v = nearest(&lexicon, &index, query, &scan.negated, Some(i));
+                        other += usize::from(v.source == Source::Fallback);
+                        v.label
+                    }
+                };
+                right += usize::from(label == example.label);
+            }
+            let n = lexicon.examples.len();
+            println!(
+                "{method:?} k={k}: accuracy {:.3}, wrong phrase hits {phrase_wrong}, fallback {other}",
+                right as f64 / n as f64
+            );
+            assert!(
+                right as f64 / n as f64 > 0.4,
+                "the embedding layer has regressed"
+            );
+        }
     }
 }

@@ -27,6 +27,8 @@ pub(crate) struct Encoder {
     heads: usize,
     max_tokens: usize,
     prefix: String,
+    /// Names the model and its weights, for caches of its vectors.
+    name: String,
 }
 
 struct Linear {
@@ -72,22 +74,31 @@ impl Encoder {
             tokenizer: load_tokenizer(tokenizer, max_tokens)?,
             word: gguf.qtensor("embeddings.word_embeddings.weight")?,
             position: gguf.tensor("embeddings.position_embeddings.weight")?,
-            token_type: gguf.tensor("embeddings.token_type_embeddings.weight")?.get(0)
+            token_type: gguf
+                .tensor("embeddings.token_type_embeddings.weight")?
+                .get(0)
                 .map_err(|e| gguf.bad(e.to_string()))?,
             norm: gguf.layer_norm("embeddings.LayerNorm", eps)?,
             layers,
             heads,
             max_tokens,
             prefix,
+            name: format!("e5-small-q4_0/{}", gguf.content.tensor_infos.len()),
         };
         tracing::debug!(path = %weights.display(), layers = block_count, "e5 encoder loaded");
         Ok(encoder)
     }
 
+    /// Names the model, for caches of its vectors.
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+
     /// The L2-normalised embedding of one utterance, as an e5 query.
     pub(crate) fn embed(&self, text: &str) -> Result<Vec<f32>> {
         let ids = self.token_ids(text)?;
-        self.forward(&ids).map_err(|e| Error::Encoder(e.to_string()))
+        self.forward(&ids)
+            .map_err(|e| Error::Encoder(e.to_string()))
     }
 
     /// The token ids of `text` with its prefix and the special tokens, cut to the model's
@@ -110,7 +121,9 @@ impl Encoder {
         let id_tensor = Tensor::new(ids, &device)?;
         let words = self.word.embedding(&id_tensor)?;
         let positions = self.position.narrow(0, 0, count)?;
-        let embedded = words.broadcast_add(&positions)?.broadcast_add(&self.token_type)?;
+        let embedded = words
+            .broadcast_add(&positions)?
+            .broadcast_add(&self.token_type)?;
         let mut hidden = self.norm.forward(&embedded)?;
         for layer in &self.layers {
             hidden = layer.forward(&hidden, self.heads)?;
@@ -158,7 +171,10 @@ impl Layer {
         let scale = 1.0 / (head_dim as f64).sqrt();
         let scores = (q.matmul(&k.t()?)? * scale)?;
         let probs = candle_nn::ops::softmax_last_dim(&scores)?;
-        let context = probs.matmul(&v)?.transpose(0, 1)?.reshape((tokens, hidden))?;
+        let context = probs
+            .matmul(&v)?
+            .transpose(0, 1)?
+            .reshape((tokens, hidden))?;
         self.attention_out.forward(&context)
     }
 }
@@ -214,9 +230,7 @@ impl<'a> Gguf<'a> {
 
     fn meta_string(&self, key: &str) -> Result<String> {
         let value = self.meta(key)?.to_string();
-        value
-            .cloned()
-            .map_err(|e| self.bad(format!("{key}: {e}")))
+        value.cloned().map_err(|e| self.bad(format!("{key}: {e}")))
     }
 
     fn qtensor(&mut self, name: &str) -> Result<QTensor> {

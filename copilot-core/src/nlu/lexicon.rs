@@ -103,6 +103,7 @@ struct LabelForm {
 /// A label's display names.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[allow(dead_code)] // Display names reach the apps once labels are listed on the Engine.
 pub(crate) struct Names {
     pub en: String,
     pub zh: String,
@@ -288,7 +289,11 @@ impl Lexicon {
         Some(Hit {
             label: rule.label,
             kind: HitKind::FollowUp,
-            evidence: format!("'{}' after {}", rule.without_fillers(folded), self.id(previous)),
+            evidence: format!(
+                "'{}' after {}",
+                rule.without_fillers(folded),
+                self.id(previous)
+            ),
         })
     }
 
@@ -369,9 +374,11 @@ impl FollowUp {
     fn without_fillers<'t>(&self, folded: &'t str) -> &'t str {
         for clause in folded.split(CLAUSE) {
             let mut rest = clause.trim();
-            while let Some(filler) = self.skip.iter().find(|f| {
-                rest.starts_with(f.as_str()) && text::at_boundary(rest, 0, f.len())
-            }) {
+            while let Some(filler) = self
+                .skip
+                .iter()
+                .find(|f| rest.starts_with(f.as_str()) && text::at_boundary(rest, 0, f.len()))
+            {
                 rest = rest.get(filler.len()..).unwrap_or("").trim_start();
             }
             if !rest.is_empty() {
@@ -565,7 +572,10 @@ impl<'a> Builder<'a> {
         for reply in &form.replies {
             let folded = text::fold(reply.get_ref());
             if folded.is_empty() {
-                return Err(refuse(self.line(reply.span()), "a follow-up reply is empty"));
+                return Err(refuse(
+                    self.line(reply.span()),
+                    "a follow-up reply is empty",
+                ));
             }
             replies.push(folded);
         }
@@ -610,4 +620,197 @@ fn line_of(source: &str, offset: usize) -> usize {
 
 fn line_count(bytes: &[u8]) -> usize {
     bytes.iter().filter(|&&b| b == b'\n').count() + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SMALL: &str = r#"
+format = 1
+version = "test.1"
+objection_intent = "objection"
+fallback_intent = "other"
+
+[classifier]
+method = "nearest"
+min_similarity = 0.8
+temperature = 0.02
+hit_confidence = 0.95
+
+[negation]
+cues = ["not", "不"]
+window = 3
+
+[[label]]
+id = "objection"
+kind = "intent"
+name = { en = "Objection", zh = "异议" }
+
+[[label]]
+id = "other"
+kind = "intent"
+name = { en = "Other", zh = "其他" }
+
+[[label]]
+id = "closing"
+kind = "intent"
+name = { en = "Closing", zh = "促成" }
+phrases = ["sign today"]
+
+[[label]]
+id = "price_too_high"
+kind = "objection"
+name = { en = "Price too high", zh = "价格太高" }
+phrases = ["too expensive", "太贵"]
+patterns = ['price (is|seems) (way )?too high']
+
+[[label]]
+id = "timing"
+kind = "objection"
+name = { en = "Timing", zh = "时机" }
+
+[[follow_up]]
+after = ["closing"]
+skip = ["hmm"]
+replies = ["no", "不行"]
+label = "timing"
+"#;
+
+    fn refused_line(source: &str) -> (usize, String) {
+        match Lexicon::parse(source) {
+            Err(Error::Lexicon { line, reason }) => (line, reason),
+            Err(other) => panic!("unexpected error {other}"),
+            Ok(_) => panic!("a bad lexicon was accepted"),
+        }
+    }
+
+    fn label_of(lexicon: &Lexicon, text: &str) -> Option<String> {
+        let scan = lexicon.scan(&text::fold(text));
+        scan.hit.map(|h| lexicon.id(h.label).to_string())
+    }
+
+    #[test]
+    fn default_lexicon_is_valid() {
+        let lexicon = Lexicon::default_lexicon().unwrap();
+        assert!(lexicon.labels.len() >= 22);
+        assert!(!lexicon.examples.is_empty());
+    }
+
+    #[test]
+    fn phrases_match_across_case_width_and_script() {
+        let lexicon = Lexicon::parse(SMALL).unwrap();
+        let price = Some("price_too_high".to_string());
+        assert_eq!(label_of(&lexicon, "That's TOO expensive!"), price);
+        assert_eq!(label_of(&lexicon, "ＴＯＯ　ＥＸＰＥＮＳＩＶＥ"), price);
+        assert_eq!(label_of(&lexicon, "這個真的太貴了"), price);
+        assert_eq!(label_of(&lexicon, "the price seems way too high."), price);
+        assert_eq!(label_of(&lexicon, "tooexpensive"), None);
+    }
+
+    #[test]
+    fn negation_cancels_a_phrase_and_records_it() {
+        let lexicon = Lexicon::parse(SMALL).unwrap();
+        let scan = lexicon.scan(&text::fold("it's not too expensive"));
+        assert!(scan.hit.is_none());
+        assert_eq!(scan.negated.len(), 1);
+        assert!(lexicon.scan(&text::fold("不太贵")).hit.is_none());
+        let far = "not sure about the color, and it is too expensive";
+        assert!(lexicon.scan(&text::fold(far)).hit.is_some());
+    }
+
+    #[test]
+    fn follow_up_reads_a_reply_after_its_previous_label() {
+        let lexicon = Lexicon::parse(SMALL).unwrap();
+        let closing = lexicon
+            .labels
+            .iter()
+            .position(|l| l.id == "closing")
+            .unwrap();
+        let hit = lexicon.follow_up(&text::fold("Hmm, no."), closing).unwrap();
+        assert_eq!(lexicon.id(hit.label), "timing");
+        assert!(lexicon
+            .follow_up(&text::fold("不行，这周不行"), closing)
+            .is_some());
+        assert!(lexicon.follow_up(&text::fold("no idea"), closing).is_none());
+        assert!(lexicon
+            .follow_up(&text::fold("no"), lexicon.fallback_intent)
+            .is_none());
+    }
+
+    #[test]
+    fn wrong_version_is_refused_with_its_line() {
+        let (line, reason) = refused_line(&SMALL.replace("format = 1", "format = 2"));
+        assert_eq!(line, 2);
+        assert!(reason.contains("format 2"), "{reason}");
+        let (_, reason) = refused_line(&SMALL.replace("format = 1\n", ""));
+        assert!(reason.contains("format"), "{reason}");
+    }
+
+    #[test]
+    fn duplicate_id_is_refused_with_its_line() {
+        let source = SMALL.replace("id = \"timing\"", "id = \"closing\"");
+        let (line, reason) = refused_line(&source);
+        let expected = source
+            .lines()
+            .position(|l| l == "id = \"closing\"")
+            .unwrap();
+        let second = source
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| *l == "id = \"closing\"")
+            .nth(1)
+            .unwrap()
+            .0;
+        assert!(second > expected);
+        assert_eq!(line, second + 1);
+        assert!(reason.contains("twice"), "{reason}");
+    }
+
+    #[test]
+    fn unknown_ids_bad_patterns_and_missing_fields_are_refused() {
+        let (line, reason) = refused_line(&SMALL.replace("label = \"timing\"", "label = \"nap\""));
+        assert!(reason.contains("'nap' is not defined"), "{reason}");
+        assert!(line > 1);
+        let (_, reason) = refused_line(&SMALL.replace("'price (is|seems)", "'price (is|seems"));
+        assert!(reason.contains("not a valid regex"), "{reason}");
+        let (_, reason) = refused_line(&SMALL.replace(
+            "kind = \"objection\"\nname = { en = \"Timing\", zh = \"时机\" }",
+            "kind = \"objection\"",
+        ));
+        assert!(reason.contains("name"), "{reason}");
+        let (_, reason) = refused_line(&SMALL.replace(
+            "fallback_intent = \"other\"",
+            "fallback_intent = \"timing\"",
+        ));
+        assert!(reason.contains("intent label"), "{reason}");
+        let (_, reason) = refused_line(&SMALL.replace("kind = \"intent\"", "kind = \"mood\""));
+        assert!(
+            reason.contains("mood") || reason.contains("variant"),
+            "{reason}"
+        );
+        let (_, reason) = refused_line(&SMALL.replace("temperature = 0.02", "temperature = 0.0"));
+        assert!(reason.contains("temperature"), "{reason}");
+        let (_, reason) =
+            refused_line(&SMALL.replace("phrases = [\"sign today\"]", "phrases = [\"!!\"]"));
+        assert!(reason.contains("empty"), "{reason}");
+        let (_, reason) = refused_line("format = 1\nversion = [");
+        assert!(!reason.is_empty());
+        let (_, reason) = refused_line(&SMALL.replace("window = 3", "window = 3\ncolour = 1"));
+        assert!(reason.contains("colour"), "{reason}");
+    }
+
+    #[test]
+    fn a_file_that_is_not_utf8_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bad.toml");
+        std::fs::write(&path, b"format = 1\nversion = \"\xff\xfe\"\n").unwrap();
+        match Lexicon::from_file(&path) {
+            Err(Error::Lexicon { line, reason }) => {
+                assert_eq!(line, 2);
+                assert!(reason.contains("UTF-8"));
+            }
+            _ => panic!("a non-UTF-8 lexicon was accepted"),
+        }
+    }
 }

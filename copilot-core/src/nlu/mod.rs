@@ -7,6 +7,7 @@
 //! examples. The lexicon in force is swapped atomically: a classification reads one version from
 //! start to end and names it in its result. This module knows no audio and no database.
 
+mod cache;
 pub(crate) mod classify;
 pub(crate) mod encoder;
 pub(crate) mod lexicon;
@@ -17,6 +18,7 @@ use crate::Speaker;
 use arc_swap::ArcSwap;
 use encoder::Encoder;
 use lexicon::Lexicon;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 /// One utterance or chat message to classify.
@@ -84,14 +86,18 @@ pub struct Classification {
 pub(crate) struct Nlu {
     lexicon: ArcSwap<Lexicon>,
     encoder: Mutex<Option<Arc<Encoder>>>,
+    /// Where example embeddings are cached; none keeps them in memory only.
+    cache_dir: Option<PathBuf>,
 }
 
 impl Nlu {
-    /// Starts with the default lexicon compiled into the library.
-    pub(crate) fn new() -> Result<Nlu> {
+    /// Starts with the default lexicon compiled into the library; example embeddings are
+    /// cached in `cache_dir`.
+    pub(crate) fn new(cache_dir: Option<PathBuf>) -> Result<Nlu> {
         Ok(Nlu {
             lexicon: ArcSwap::from_pointee(Lexicon::default_lexicon()?),
             encoder: Mutex::new(None),
+            cache_dir,
         })
     }
 
@@ -126,12 +132,12 @@ impl Nlu {
         encoder: classify::EncoderSource,
     ) -> Result<Classification> {
         let lexicon = self.lexicon.load_full();
-        let verdict = classify::classify(
-            &lexicon,
+        let context = classify::Context {
+            lexicon: &lexicon,
             encoder,
-            &utterance.text,
-            utterance.previous.as_deref(),
-        )?;
+            cache_dir: self.cache_dir.as_deref(),
+        };
+        let verdict = classify::classify(&context, &utterance.text, utterance.previous.as_deref())?;
         tracing::trace!(text = %utterance.text, label = lexicon.id(verdict.label), "classified");
         let (intent, objection) = lexicon.intent_of(verdict.label);
         Ok(Classification {

@@ -133,7 +133,10 @@ mod tests {
     #[test]
     fn folds_width_case_script_and_punctuation() {
         assert_eq!(fold("ＴＯＯ Expensive！"), "too expensive");
-        assert_eq!(fold("價格太貴了，能不能便宜一點？"), "价格太贵了|能不能便宜一点");
+        assert_eq!(
+            fold("價格太貴了，能不能便宜一點？"),
+            "价格太贵了|能不能便宜一点"
+        );
         assert_eq!(fold("We can’t go   lower."), "we cant go lower");
         assert_eq!(fold("ok 那我们 下周 demo 一下"), "ok那我们下周demo一下");
         assert_eq!(fold("no, not this week"), "no | not this week");
