@@ -104,7 +104,7 @@ fn a_bad_lexicon_is_refused_and_the_one_in_force_stays() {
     let bad = lexicon("C", "closing").replace("phrases = [\"switch\"]", "patterns = ['(']");
     match engine.load_lexicon_text(bad) {
         Err(CopilotError::InvalidInput { reason }) => {
-            assert!(reason.contains("line 22"), "{reason}");
+            assert!(reason.contains("line 25"), "{reason}");
         }
         other => panic!("a bad lexicon was not refused: {other:?}"),
     }
