@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 mod store_cmd;
+mod understand;
 
 #[derive(Parser)]
 #[command(name = "copilot", version, about = "On-device sales copilot")]
@@ -51,6 +52,29 @@ enum Command {
     },
     #[command(flatten)]
     Store(store_cmd::StoreCommand),
+    // Understanding utterances (issue 4).
+    /// Classify one utterance per stdin line (optionally prefixed `rep:` or `customer:`).
+    Classify {
+        #[arg(long)]
+        json: bool,
+        /// A lexicon file to use instead of the default one.
+        #[arg(long)]
+        lexicon: Option<PathBuf>,
+    },
+    /// Score the classifier on a labelled file (language, intent, objection, text[, previous]).
+    Eval {
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+        #[arg(long)]
+        lexicon: Option<PathBuf>,
+        /// Exit with failure when any language's objection macro-F1 is below this.
+        #[arg(long)]
+        min_objection_f1: Option<f64>,
+        /// Exit with failure when any language's intent accuracy is below this.
+        #[arg(long)]
+        min_intent_accuracy: Option<f64>,
+    },
 }
 
 fn default_models_dir() -> PathBuf {
@@ -144,7 +168,33 @@ fn run(cli: Cli) -> Result<bool> {
             Ok(true)
         }
         Command::Store(command) => store_cmd::run(&engine, command),
+        Command::Classify { json, lexicon } => {
+            load_lexicon(&engine, lexicon)?;
+            understand::classify_stdin(&engine, json)?;
+            Ok(true)
+        }
+        Command::Eval {
+            file,
+            json,
+            lexicon,
+            min_objection_f1,
+            min_intent_accuracy,
+        } => {
+            load_lexicon(&engine, lexicon)?;
+            let floors = understand::Floors {
+                objection_macro_f1: min_objection_f1,
+                intent_accuracy: min_intent_accuracy,
+            };
+            understand::eval(&engine, &file, &floors, json)
+        }
     }
+}
+
+fn load_lexicon(engine: &Engine, lexicon: Option<PathBuf>) -> Result<()> {
+    if let Some(path) = lexicon {
+        engine.load_lexicon(path.display().to_string())?;
+    }
+    Ok(())
 }
 
 fn main() -> ExitCode {

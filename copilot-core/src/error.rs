@@ -26,6 +26,10 @@ pub(crate) enum Error {
     Asr(String),
     #[error("voice activity detection failed: {0}")]
     Vad(String),
+    #[error("the lexicon is refused at line {line}: {reason}")]
+    Lexicon { line: usize, reason: String },
+    #[error("the encoder failed: {0}")]
+    Encoder(String),
     #[error("could not use the folder {path}: {source}")]
     Folder {
         path: PathBuf,
@@ -104,6 +108,14 @@ impl From<Error> for CopilotError {
             Error::InvalidInput(_) => CopilotError::InvalidInput { reason },
             Error::Asr(_) | Error::Vad(_) => {
                 tracing::error!(%reason, "transcription");
+                CopilotError::Internal { reason }
+            }
+            Error::Lexicon { .. } => {
+                tracing::warn!(%reason, "lexicon refused");
+                CopilotError::InvalidInput { reason }
+            }
+            Error::Encoder(_) => {
+                tracing::error!(%reason, "encoder");
                 CopilotError::Internal { reason }
             }
             Error::Folder { .. } => {

@@ -8,10 +8,12 @@ mod asr;
 mod audio;
 mod error;
 mod models;
+mod nlu;
 mod store;
 
 pub use error::CopilotError;
 pub use models::{ModelState, ModelStatus};
+pub use nlu::{Classification, Evidence, EvidenceSource, Utterance};
 pub use store::{
     CompetitorContact, CustomerCard, CustomerSummary, ImportSummary, OpenCommitment, OpenObjection,
     OutboxRecord, PurchaseCycle, Trend,
@@ -95,6 +97,7 @@ pub struct Engine {
     asr: Mutex<HashMap<(String, String), Arc<asr::WhisperModel>>>,
     store: store::Slot,
     vad: Mutex<Option<Arc<audio::vad::SileroVad>>>,
+    nlu: nlu::Nlu,
 }
 
 #[uniffi::export]
@@ -108,6 +111,7 @@ impl Engine {
             source,
         })?;
         let models = models::ModelDir::new(PathBuf::from(&config.models_dir), &data_dir)?;
+        let nlu = nlu::Nlu::new(Some(data_dir.join("nlu")))?;
         tracing::debug!(models = %config.models_dir, data = %config.data_dir, "engine opened");
         Ok(Arc::new(Engine {
             models,
@@ -115,6 +119,7 @@ impl Engine {
             data_dir,
             asr: Mutex::new(HashMap::new()),
             vad: Mutex::new(None),
+            nlu,
         }))
     }
 
@@ -198,6 +203,52 @@ impl Engine {
     pub fn recover_database(&self) -> Result<Option<String>, CopilotError> {
         let moved = self.store.recover()?;
         Ok(moved.map(|p| p.display().to_string()))
+    }
+}
+
+// Understanding utterances: classification and the lexicon (issue 4).
+#[uniffi::export]
+impl Engine {
+    /// Classifies one utterance or chat message: intent, objection type, confidence and
+    /// evidence, made by the lexicon in force (its version is in the result). The encoder
+    /// loads on the first utterance that no lexicon phrase decides.
+    pub fn classify(&self, utterance: Utterance) -> Result<Classification, CopilotError> {
+        Ok(self.nlu.classify(&utterance, &|| self.encoder())?)
+    }
+
+    /// Checks a lexicon file whole and puts it in force, returning its version. A file that
+    /// fails any check is refused with its line and the reason, and the lexicon in force stays.
+    pub fn load_lexicon(&self, path: String) -> Result<String, CopilotError> {
+        let lexicon = nlu::lexicon::Lexicon::from_file(std::path::Path::new(&path))?;
+        Ok(self.nlu.swap(lexicon))
+    }
+
+    /// As [`Engine::load_lexicon`], from the lexicon's text instead of a file.
+    pub fn load_lexicon_text(&self, text: String) -> Result<String, CopilotError> {
+        let lexicon = nlu::lexicon::Lexicon::parse(&text)?;
+        Ok(self.nlu.swap(lexicon))
+    }
+
+    /// The version of the lexicon in force.
+    pub fn lexicon_version(&self) -> String {
+        self.nlu.lexicon_version()
+    }
+
+    /// The L2-normalised multilingual e5-small embedding of a text, as an e5 query.
+    pub fn embed(&self, text: String) -> Result<Vec<f32>, CopilotError> {
+        Ok(self.encoder()?.embed(&text)?)
+    }
+}
+
+impl Engine {
+    fn encoder(&self) -> Result<Arc<nlu::encoder::Encoder>, Error> {
+        self.nlu.encoder(|| {
+            let weights = self.models.verified("e5-small", "q4_0")?;
+            let tokenizer = self
+                .models
+                .companion("e5-small", "e5-small-tokenizer.json")?;
+            nlu::encoder::Encoder::load(&weights, &tokenizer)
+        })
     }
 }
 

@@ -76,6 +76,19 @@ impl ModelDir {
         })
     }
 
+    /// The path a file of the models folder would have, checked only to exist (for companion
+    /// files such as a tokenizer, whose pinned hash `models/fetch` checked).
+    pub(crate) fn companion(&self, name: &str, file: &str) -> Result<PathBuf> {
+        let path = self.dir.join(file);
+        if !path.is_file() {
+            return Err(Error::ModelMissing {
+                name: name.to_string(),
+                path,
+            });
+        }
+        Ok(path)
+    }
+
     /// Every output file of the manifest with its state; this hashes every present file.
     pub(crate) fn status(&self) -> Vec<ModelStatus> {
         let mut all = Vec::new();
