@@ -8,24 +8,11 @@
 #[path = "../../bench/src/wer.rs"]
 mod wer;
 
-use copilot_core::{Engine, EngineConfig, TranscribeOptions};
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::{engine, root};
+use copilot_core::TranscribeOptions;
 use wer::{distance, words};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn engine(data: &Path) -> std::sync::Arc<Engine> {
-    let models = std::env::var_os("COPILOT_MODELS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("models"));
-    Engine::new(EngineConfig {
-        models_dir: models.display().to_string(),
-        data_dir: data.display().to_string(),
-    })
-    .unwrap()
-}
 
 fn reference() -> serde_json::Value {
     let path = root().join("fixtures/audio/reference.json");

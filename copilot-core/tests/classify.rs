@@ -1,28 +1,15 @@
 //! Classification through the engine, on the real e5 model: lexicon swaps under concurrent
 //! classification, and input that must never crash it.
 
-use copilot_core::{CopilotError, Engine, EngineConfig, EvidenceSource, Utterance};
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+mod common;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+use common::{engine, root};
+use copilot_core::{CopilotError, EvidenceSource, Utterance};
+use std::path::PathBuf;
 
 /// A data folder shared by these tests, so the lexicon's example embeddings are computed once.
 fn shared_data() -> PathBuf {
     root().join("target/tmp/classify-test-data")
-}
-
-fn engine(data: &Path) -> Arc<Engine> {
-    let models = std::env::var_os("COPILOT_MODELS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("models"));
-    Engine::new(EngineConfig {
-        models_dir: models.display().to_string(),
-        data_dir: data.display().to_string(),
-    })
-    .unwrap()
 }
 
 fn utterance(text: &str) -> Utterance {

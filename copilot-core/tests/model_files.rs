@@ -4,18 +4,14 @@
 //! The tests copy the smallest pinned model (Whisper tiny.en, Q8_0) out of the fetched models
 //! folder into a folder of their own, so the shared folder is never touched.
 
+mod common;
+
 use copilot_core::{CopilotError, Engine, EngineConfig, ModelState, TranscribeOptions};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 const FILE: &str = "whisper-tiny-en-q8_0.bin";
 const VAD_FILE: &str = "silero-vad-16k.safetensors";
-
-fn fetched_models() -> PathBuf {
-    std::env::var_os("COPILOT_MODELS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../models"))
-}
 
 fn fixture_wav() -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/audio/jfk.wav");
@@ -28,7 +24,7 @@ fn engine_with_copy(root: &Path) -> Arc<Engine> {
     let models = root.join("models");
     std::fs::create_dir_all(&models).unwrap();
     for file in [FILE, VAD_FILE] {
-        let source = fetched_models().join(file);
+        let source = common::models_dir().join(file);
         assert!(
             source.exists(),
             "{} is missing: run models/fetch",
@@ -127,7 +123,7 @@ fn missing_truncated_and_foreign_files_are_clear_errors() {
     std::fs::write(&path, b"lmgg but far too short").unwrap();
     assert!(load_error(&engine).contains("size is 22 bytes"));
 
-    let pinned_size = std::fs::metadata(fetched_models().join(FILE))
+    let pinned_size = std::fs::metadata(common::models_dir().join(FILE))
         .unwrap()
         .len();
     std::fs::write(&path, vec![0u8; pinned_size as usize]).unwrap();

@@ -5,13 +5,12 @@
 #[path = "../../bench/src/wer.rs"]
 mod wer;
 
-use copilot_core::{Engine, EngineConfig, Speaker, TranscribeOptions, Transcript};
-use std::path::{Path, PathBuf};
-use wer::{distance, words};
+mod common;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+use common::{engine, root};
+use copilot_core::{Engine, Speaker, TranscribeOptions, Transcript};
+use std::path::Path;
+use wer::{distance, words};
 
 fn transcribe(engine: &Engine, path: &Path) -> Transcript {
     let options = TranscribeOptions {
@@ -23,16 +22,6 @@ fn transcribe(engine: &Engine, path: &Path) -> Transcript {
     engine
         .transcribe_file(path.display().to_string(), options)
         .unwrap()
-}
-
-fn engine(data: &Path) -> std::sync::Arc<Engine> {
-    let models =
-        std::env::var_os("COPILOT_MODELS").map_or_else(|| root().join("models"), PathBuf::from);
-    Engine::new(EngineConfig {
-        models_dir: models.display().to_string(),
-        data_dir: data.display().to_string(),
-    })
-    .unwrap()
 }
 
 fn truth(clip: &str) -> Vec<String> {
