@@ -32,8 +32,10 @@ PAUSE_S = 0.4
 
 
 def minute_of_speech(dest):
-    """Joins the fixture clips (cycling) with pauses until a minute is reached."""
-    clips = sorted((ROOT / "fixtures" / "audio").glob("*.wav"))
+    """Joins the reference clips (cycling) with pauses until a minute is reached."""
+    audio = ROOT / "fixtures" / "audio"
+    names = json.loads((audio / "reference.json").read_text())["clips"]
+    clips = [audio / f"{name}.wav" for name in sorted(names)]
     frames, truth, seconds = [], [], 0.0
     while seconds < 60.0:
         for clip in clips:
