@@ -6,11 +6,14 @@
 
 mod asr;
 mod audio;
+mod coach;
 mod error;
 mod models;
 mod nlu;
+mod notes;
 mod store;
 
+pub use coach::{ComplianceResult, SentimentPoint};
 pub use error::CopilotError;
 pub use models::{ModelState, ModelStatus};
 pub use nlu::{Classification, Evidence, EvidenceSource, Utterance};
@@ -51,6 +54,21 @@ pub struct Segment {
     pub end_s: f64,
     pub text: String,
     pub speaker: Option<Speaker>,
+}
+
+/// One final utterance of a call or chat with its label: what the coach and the note builder
+/// read, and what a live session's listener receives.
+#[derive(Debug, Clone, uniffi::Record, serde::Serialize)]
+pub struct CallUtterance {
+    /// Position in the call, from 0.
+    pub seq: u32,
+    /// Seconds from the call's start.
+    pub start_s: f64,
+    pub end_s: f64,
+    pub speaker: Option<Speaker>,
+    /// The text as transcribed or typed (Chinese in the script the session asked for).
+    pub text: String,
+    pub classification: Classification,
 }
 
 /// The transcript of a whole recording.
