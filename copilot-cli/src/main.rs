@@ -162,6 +162,7 @@ fn run(cli: Cli) -> Result<bool> {
                 variant: Some(variant),
                 language,
                 threads,
+                script: None,
             };
             let transcript = engine.transcribe_file(audio.display().to_string(), options)?;
             print_transcript(&transcript, json)?;

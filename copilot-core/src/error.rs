@@ -57,6 +57,8 @@ pub(crate) enum Error {
     Snapshot { position: String, reason: String },
     #[error("{0}")]
     NotFound(String),
+    #[error("{0}")]
+    Internal(String),
 }
 
 pub(crate) type Result<T, E = Error> = std::result::Result<T, E>;
@@ -137,6 +139,10 @@ impl From<Error> for CopilotError {
                 CopilotError::InvalidInput { reason }
             }
             Error::NotFound(_) => CopilotError::NotFound { reason },
+            Error::Internal(_) => {
+                tracing::error!(%reason, "internal");
+                CopilotError::Internal { reason }
+            }
         }
     }
 }

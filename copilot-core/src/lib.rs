@@ -11,12 +11,16 @@ mod error;
 mod models;
 mod nlu;
 mod notes;
+mod script;
+mod session;
 mod store;
 
 pub use coach::{ComplianceResult, SentimentPoint};
 pub use error::CopilotError;
 pub use models::{ModelState, ModelStatus};
 pub use nlu::{Classification, Evidence, EvidenceSource, Utterance};
+pub use script::ChineseScript;
+pub use session::{CallListener, CallOptions, CallSession, LiveEvent, UnfinishedCall};
 pub use store::{
     CompetitorContact, CustomerCard, CustomerSummary, ImportSummary, OpenCommitment, OpenObjection,
     OutboxRecord, PurchaseCycle, Trend,
@@ -39,11 +43,21 @@ pub struct EngineConfig {
 }
 
 /// Who spoke a segment. Absent (null) when it is not known, as in mono audio.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Speaker {
     Rep,
     Customer,
+}
+
+impl Speaker {
+    /// `rep` or `customer`, as transcripts and the database write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Speaker::Rep => "rep",
+            Speaker::Customer => "customer",
+        }
+    }
 }
 
 /// A stretch of recognised speech.
@@ -93,6 +107,8 @@ pub struct TranscribeOptions {
     pub language: Option<String>,
     /// Decoding threads; null uses the cores that are free now.
     pub threads: Option<u32>,
+    /// The script of Chinese text in the transcript; null means Simplified.
+    pub script: Option<ChineseScript>,
 }
 
 impl Default for TranscribeOptions {
@@ -102,6 +118,7 @@ impl Default for TranscribeOptions {
             variant: None,
             language: None,
             threads: None,
+            script: None,
         }
     }
 }
@@ -167,10 +184,11 @@ impl Engine {
         let decode = asr::DecodeOptions {
             language: options.language.clone(),
             threads,
+            fit_window: false,
         };
         let path = std::path::Path::new(&path);
         let recognition = asr::transcribe_file(&model, &vad, path, &decode)?;
-        Ok(transcript(recognition))
+        Ok(transcript(recognition, options.script.unwrap_or_default()))
     }
 }
 
@@ -231,7 +249,7 @@ impl Engine {
     /// evidence, made by the lexicon in force (its version is in the result). The encoder
     /// loads on the first utterance that no lexicon phrase decides.
     pub fn classify(&self, utterance: Utterance) -> Result<Classification, CopilotError> {
-        Ok(self.nlu.classify(&utterance, &|| self.encoder())?)
+        Ok(self.classify_inner(&utterance)?)
     }
 
     /// Checks a lexicon file whole and puts it in force, returning its version. A file that
@@ -259,6 +277,10 @@ impl Engine {
 }
 
 impl Engine {
+    pub(crate) fn classify_inner(&self, utterance: &Utterance) -> Result<Classification, Error> {
+        self.nlu.classify(utterance, &|| self.encoder())
+    }
+
     fn encoder(&self) -> Result<Arc<nlu::encoder::Encoder>, Error> {
         self.nlu.encoder(|| {
             let weights = self.models.verified("e5-small", "q4_0")?;
@@ -298,14 +320,14 @@ impl Engine {
     }
 }
 
-fn transcript(recognition: asr::FileRecognition) -> Transcript {
+fn transcript(recognition: asr::FileRecognition, chinese: ChineseScript) -> Transcript {
     let segments: Vec<Segment> = recognition
         .segments
         .into_iter()
         .map(|s| Segment {
             start_s: s.segment.start_s,
             end_s: s.segment.end_s,
-            text: s.segment.text,
+            text: script::convert(&s.segment.text, chinese),
             speaker: match s.channel {
                 Some(0) => Some(Speaker::Rep),
                 Some(1) => Some(Speaker::Customer),

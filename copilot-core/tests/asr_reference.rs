@@ -35,6 +35,7 @@ fn worst_distance(model: &str, variant: &str) -> usize {
             variant: Some(variant.into()),
             language: Some("en".into()),
             threads: Some(1),
+            script: None,
         };
         let ours = engine
             .transcribe_file(wav.display().to_string(), options)

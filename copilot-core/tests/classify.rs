@@ -3,14 +3,8 @@
 
 mod common;
 
-use common::{engine, root};
+use common::{engine, shared_data};
 use copilot_core::{CopilotError, EvidenceSource, Utterance};
-use std::path::PathBuf;
-
-/// A data folder shared by these tests, so the lexicon's example embeddings are computed once.
-fn shared_data() -> PathBuf {
-    root().join("target/tmp/classify-test-data")
-}
 
 fn utterance(text: &str) -> Utterance {
     Utterance {

@@ -49,6 +49,7 @@ fn tiny_q8() -> TranscribeOptions {
         variant: Some("q8_0".into()),
         language: Some("en".into()),
         threads: Some(1),
+        script: None,
     }
 }
 

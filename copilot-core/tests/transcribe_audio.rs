@@ -18,6 +18,7 @@ fn transcribe(engine: &Engine, path: &Path) -> Transcript {
         variant: Some("f16".into()),
         language: Some("en".into()),
         threads: Some(1),
+        script: None,
     };
     engine
         .transcribe_file(path.display().to_string(), options)
@@ -139,6 +140,7 @@ fn bad_audio_is_an_audio_error() {
         let options = TranscribeOptions {
             asr_model: "whisper-tiny-en".into(),
             threads: Some(1),
+            script: None,
             ..TranscribeOptions::default()
         };
         let err = engine

@@ -53,6 +53,7 @@ fn run(
             variant: Some(variant.into()),
             language: Some("en".into()),
             threads: Some(threads),
+            script: None,
         };
         let started = Instant::now();
         let transcript = engine.transcribe_file(wav.display().to_string(), options)?;

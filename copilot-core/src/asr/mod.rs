@@ -5,8 +5,11 @@
 //! deterministic, with the settings the reference transcripts were made with.
 
 mod file;
+mod lanes;
+mod stream;
 
 pub(crate) use file::{transcribe_file, FileRecognition};
+pub(crate) use stream::{check_live_format, LiveOutput, LiveRecognizer};
 
 use crate::error::{Error, Result};
 use std::path::Path;
@@ -23,7 +26,18 @@ pub(crate) struct DecodeOptions {
     /// `None` detects the language.
     pub language: Option<String>,
     pub threads: usize,
+    /// Let the encoder read only as much of its 30 s window as the audio fills, plus a margin.
+    /// Much faster on the short spans of a live call; whole files keep the full window, which
+    /// is what the reference transcripts were made with.
+    pub fit_window: bool,
 }
+
+/// Encoder frames per second of audio (1500 for Whisper's 30 s window).
+const FRAMES_PER_S: f64 = 50.0;
+/// Frames added to a fitted window, so the last words are never at its very edge.
+const FIT_MARGIN: i32 = 128;
+/// Encoder frames of the full 30 s window.
+const FULL_WINDOW: i32 = 1500;
 
 /// A decoded stretch of speech, in seconds from the start of the audio.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,6 +51,13 @@ pub(crate) struct RawSegment {
 pub(crate) struct Recognition {
     pub language: String,
     pub segments: Vec<RawSegment>,
+}
+
+/// The encoder frames for `samples` of 16 kHz audio, with the margin, at most the full window.
+fn fitted_window(samples: usize) -> i32 {
+    let seconds = samples as f64 / f64::from(crate::audio::SAMPLE_RATE);
+    let frames = (seconds * FRAMES_PER_S).ceil() as i32 + FIT_MARGIN;
+    frames.min(FULL_WINDOW)
 }
 
 /// Cores not busy with other work, judged from the one-minute load average: whisper.cpp's
@@ -99,6 +120,9 @@ impl WhisperModel {
             None => "auto",
         };
         params.set_language(Some(language));
+        if opts.fit_window {
+            params.set_audio_ctx(fitted_window(samples.len()));
+        }
         params.set_temperature(0.0);
         params.set_temperature_inc(0.0);
         params.set_suppress_blank(true);

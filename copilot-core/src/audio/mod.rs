@@ -7,7 +7,7 @@
 //! stereo carries the rep on one channel and the customer on the other.
 
 mod decode;
-mod resample;
+pub(crate) mod resample;
 pub(crate) mod vad;
 
 pub(crate) use decode::AudioStream;

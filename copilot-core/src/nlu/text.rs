@@ -6,7 +6,8 @@
 //! apostrophes, missing spaces. Folding makes all of those one string, so matching is a plain
 //! substring search with a boundary check for Latin words (Chinese has no word boundaries).
 
-use std::sync::OnceLock;
+pub(crate) use crate::script::is_han;
+use crate::script::to_simplified;
 
 /// Marks a clause break (sentence punctuation) in folded text. Negation does not reach across it.
 pub(crate) const CLAUSE: char = '|';
@@ -26,11 +27,6 @@ pub(crate) fn fold(text: &str) -> String {
         }
     }
     squeeze(&marked)
-}
-
-/// True for characters of the CJK ideograph blocks.
-pub(crate) fn is_han(c: char) -> bool {
-    matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x3134F)
 }
 
 /// True when `c` is a letter or digit that belongs to a Latin-script word (so a match must not
@@ -107,23 +103,6 @@ fn squeeze(marked: &str) -> String {
         prev = Some(word);
     }
     out
-}
-
-/// Traditional characters to Simplified with OpenCC's table; text without Han is untouched.
-fn to_simplified(text: &str) -> String {
-    static OPENCC: OnceLock<Option<ferrous_opencc::OpenCC>> = OnceLock::new();
-    if !text.chars().any(is_han) {
-        return text.to_string();
-    }
-    let converter = OPENCC.get_or_init(|| {
-        ferrous_opencc::OpenCC::from_config(ferrous_opencc::config::BuiltinConfig::T2s)
-            .map_err(|err| tracing::warn!(%err, "the OpenCC table did not load; no script folding"))
-            .ok()
-    });
-    match converter {
-        Some(converter) => converter.convert(text),
-        None => text.to_string(),
-    }
 }
 
 #[cfg(test)]

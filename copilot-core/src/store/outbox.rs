@@ -39,7 +39,8 @@ pub(crate) fn enqueue(tx: &Transaction, kind: &str, payload: &serde_json::Value)
     Ok(id)
 }
 
-fn next_id(tx: &Transaction) -> Result<String> {
+/// A new unique, time-ordered id (outbox records and calls share the sequence).
+pub(super) fn next_id(tx: &Transaction) -> Result<String> {
     let device: String = tx.query_row(
         "SELECT value FROM meta WHERE key = 'device_id'",
         [],

@@ -158,8 +158,16 @@ CREATE INDEX competitor_contacts_by_customer ON competitor_contacts (customer_ke
 CREATE INDEX call_notes_by_customer ON call_notes (customer_key, started_at);
 "#;
 
+/// Version 3: a call keeps the customer id it was started with (known to the store or not) and
+/// the options it was started with, so a call cut short can be finished exactly as it began.
+const V3: &str = r#"
+ALTER TABLE calls ADD COLUMN customer_id TEXT;
+ALTER TABLE calls ADD COLUMN options TEXT CHECK (options IS NULL OR json_valid(options));
+CREATE INDEX calls_unfinished ON calls (started_at) WHERE ended_at IS NULL;
+"#;
+
 /// Every migration in order: entry `i` takes a file from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[V1, V2];
+const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// The schema version this library writes.
 pub(crate) const LATEST: u32 = MIGRATIONS.len() as u32;

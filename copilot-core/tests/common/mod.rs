@@ -25,3 +25,9 @@ pub fn engine(data: &Path) -> Arc<Engine> {
     })
     .unwrap()
 }
+
+/// A data folder shared by the tests that classify, so the lexicon's example embeddings are
+/// computed once for the whole run.
+pub fn shared_data() -> PathBuf {
+    root().join("target/tmp/classify-test-data")
+}

@@ -249,7 +249,7 @@ impl VoiceDetector {
     }
 
     /// Ends the recording (the last window padded with silence); returns the last spans.
-    pub fn finish(mut self) -> Result<Vec<SpeechSpan>> {
+    pub fn finish(&mut self) -> Result<Vec<SpeechSpan>> {
         let mut spans = Vec::new();
         if !self.pending.is_empty() {
             self.pending.resize(WINDOW, 0.0);
@@ -257,6 +257,11 @@ impl VoiceDetector {
         }
         spans.extend(self.segmenter.finish(self.samples));
         Ok(spans)
+    }
+
+    /// Where the span in progress started (its first speech window, in samples), if one is.
+    pub fn open_since(&self) -> Option<u64> {
+        self.segmenter.open_since()
     }
 
     fn window(&mut self) -> Result<Option<SpeechSpan>> {

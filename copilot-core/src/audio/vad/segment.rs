@@ -48,6 +48,17 @@ impl SegmentRules {
     }
 }
 
+impl SegmentRules {
+    /// For a live call: the default pauses, and no span longer than 10 s, so that final text
+    /// never waits long behind a speaker who does not pause.
+    pub fn live() -> SegmentRules {
+        SegmentRules {
+            max_speech_ms: 10_000,
+            ..SegmentRules::default()
+        }
+    }
+}
+
 /// A stretch of speech, in samples at 16 kHz from the start of the recording.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct SpeechSpan {
@@ -128,6 +139,11 @@ impl Segmenter {
             return self.split();
         }
         None
+    }
+
+    /// The first sample of the span in progress, if one is open.
+    pub fn open_since(&self) -> Option<u64> {
+        self.start.map(|(window, _)| window * WINDOW as u64)
     }
 
     /// Ends the recording of `samples` samples; returns the span still open, if any.
