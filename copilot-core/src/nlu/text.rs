@@ -28,6 +28,12 @@ pub(crate) fn fold(text: &str) -> String {
     squeeze(&marked)
 }
 
+/// Traditional characters to Simplified and full-width forms to half-width, and nothing else:
+/// for readers that need the punctuation and digits that [`fold`] drops ("¥128,000").
+pub(crate) fn simplify(text: &str) -> String {
+    to_simplified(text).chars().map(half_width).collect()
+}
+
 /// True for characters of the CJK ideograph blocks.
 pub(crate) fn is_han(c: char) -> bool {
     matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x3134F)

@@ -3,3 +3,6 @@
 //! call's classified utterances.
 //!
 //! This module uses `nlu` labels and the store's catalogue; it knows no audio.
+
+mod dates;
+mod numerals;
