@@ -6,3 +6,6 @@
 
 mod dates;
 mod numerals;
+mod catalogue;
+mod discounts;
+mod money;

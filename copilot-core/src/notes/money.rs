@@ -119,7 +119,8 @@ pub(crate) fn talks_money(text: &str) -> bool {
 
 fn digit_amount(plain: &str, caps: &Captures, about_money: bool) -> Option<(usize, Amount)> {
     let whole = caps.get(0)?;
-    let num = caps.name("num")?.as_str();
+    let num_match = caps.name("num")?;
+    let num = num_match.as_str();
     let pre = caps.name("pre").map(|m| m.as_str());
     let post = caps.name("post").map(|m| m.as_str());
     let mult = caps.name("mult").map_or(1.0, |m| multiplier(m.as_str()));
@@ -128,7 +129,7 @@ fn digit_amount(plain: &str, caps: &Captures, about_money: bool) -> Option<(usiz
     if currency.is_none() {
         let identifier = num.len() >= 7 && num.chars().all(|c| c.is_ascii_digit());
         let glued = plain
-            .get(..whole.start())
+            .get(..num_match.start())
             .and_then(|s| s.chars().next_back())
             .is_some_and(|c| c.is_ascii_alphanumeric() || "-.:/#".contains(c));
         if identifier || glued || !bare_amount_counts(plain, whole.end(), value, about_money) {
