@@ -17,6 +17,10 @@ pub use coach::{ComplianceResult, SentimentPoint};
 pub use error::CopilotError;
 pub use models::{ModelState, ModelStatus};
 pub use nlu::{Classification, Evidence, EvidenceSource, Utterance};
+pub use notes::{
+    Note, NoteAction, NoteConflict, NoteCustomer, NoteDiscount, NoteObjection, NotePrice,
+    NoteProduct, SpeakerTime,
+};
 pub use store::{
     CompetitorContact, CustomerCard, CustomerSummary, ImportSummary, OpenCommitment, OpenObjection,
     OutboxRecord, PurchaseCycle, Trend,

@@ -116,7 +116,7 @@ fn squeeze(marked: &str) -> String {
 }
 
 /// Traditional characters to Simplified with OpenCC's table; text without Han is untouched.
-fn to_simplified(text: &str) -> String {
+pub(crate) fn to_simplified(text: &str) -> String {
     static OPENCC: OnceLock<Option<ferrous_opencc::OpenCC>> = OnceLock::new();
     if !text.chars().any(is_han) {
         return text.to_string();

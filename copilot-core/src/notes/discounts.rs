@@ -92,6 +92,20 @@ pub(crate) fn find_discounts(text: &str) -> Vec<f64> {
     found
 }
 
+/// Words that show a discount was talked about, said or only asked for.
+const DISCOUNT_WORDS: &[&str] = &[
+    "折", "优惠", "让利", "降价", "便宜点", "便宜一点", "discount", "off the price", "percent off",
+    "cheaper", "lower the price",
+];
+
+/// True when the utterance talks about a discount, whether or not it names one.
+pub(crate) fn talks_discount(text: &str) -> bool {
+    let folded = crate::nlu::text::fold(text);
+    DISCOUNT_WORDS
+        .iter()
+        .any(|w| !crate::nlu::text::find_all(&folded, w).is_empty())
+}
+
 fn percent_off(caps: &Captures, stated: Stated) -> Option<f64> {
     let off = match stated {
         Stated::Half => 50.0,
@@ -154,6 +168,13 @@ mod tests {
         for (text, want) in cases {
             assert_eq!(find_discounts(text), [want], "{text}");
         }
+    }
+
+    #[test]
+    fn discount_talk_without_a_figure() {
+        assert!(talks_discount("能打折吗"));
+        assert!(talks_discount("Any discount?"));
+        assert!(!talks_discount("the price is fine"));
     }
 
     #[test]
