@@ -184,13 +184,37 @@ pub(crate) mod testing {
     pub(crate) fn catalogue() -> Catalogue {
         Catalogue {
             products: vec![
-                product("US-M7", "便携式彩色超声诊断仪", "Portable colour ultrasound system", "国械注准20193060100"),
-                product("PM-12", "多参数病人监护仪", "Multi-parameter patient monitor", "国械注准20203060137"),
-                product("IP-3", "输液泵", "Volumetric infusion pump", "国械注准20213060174"),
+                product(
+                    "US-M7",
+                    "便携式彩色超声诊断仪",
+                    "Portable colour ultrasound system",
+                    "国械注准20193060100",
+                ),
+                product(
+                    "PM-12",
+                    "多参数病人监护仪",
+                    "Multi-parameter patient monitor",
+                    "国械注准20203060137",
+                ),
+                product(
+                    "IP-3",
+                    "输液泵",
+                    "Volumetric infusion pump",
+                    "国械注准20213060174",
+                ),
                 product("SP-5", "注射泵", "Syringe pump", "国械注准20223060211"),
-                product("DF-2", "除颤监护仪", "Defibrillator monitor", "国械注准20233060248"),
+                product(
+                    "DF-2",
+                    "除颤监护仪",
+                    "Defibrillator monitor",
+                    "国械注准20233060248",
+                ),
             ],
-            competitors: vec!["康泰医疗".into(), "Northbridge Medical".into(), "华瑞医械".into()],
+            competitors: vec![
+                "康泰医疗".into(),
+                "Northbridge Medical".into(),
+                "华瑞医械".into(),
+            ],
         }
     }
 }
@@ -207,7 +231,10 @@ mod tests {
     #[test]
     fn full_names_ids_and_registration_numbers() {
         assert_eq!(names("我们看中的是多参数病人监护仪"), [Named::Product(1)]);
-        assert_eq!(names("the Syringe Pump and the US-M7"), [Named::Product(0), Named::Product(3)]);
+        assert_eq!(
+            names("the Syringe Pump and the US-M7"),
+            [Named::Product(0), Named::Product(3)]
+        );
         assert_eq!(names("注册证号国械注准20213060174"), [Named::Product(2)]);
     }
 
@@ -244,6 +271,9 @@ mod tests {
 
     #[test]
     fn an_empty_catalogue_names_nothing() {
-        assert!(Catalogue::default().matcher().find("监护仪 ultrasound").is_empty());
+        assert!(Catalogue::default()
+            .matcher()
+            .find("监护仪 ultrasound")
+            .is_empty());
     }
 }

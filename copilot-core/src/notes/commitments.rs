@@ -17,10 +17,36 @@ use chrono::NaiveDate;
 
 /// Words that, beside a date, make an utterance a next step.
 const NEXT_STEP_CUES: &[&str] = &[
-    "follow up", "followup", "touch base", "get back to", "call you", "call me", "meet",
-    "meeting", "demo", "visit", "talk again", "speak again", "reconnect", "catch up",
-    "check in", "schedule", "circle back", "联系", "跟进", "回访", "拜访", "演示", "见面",
-    "开会", "再聊", "再谈", "碰一下", "约", "答复", "回复",
+    "follow up",
+    "followup",
+    "touch base",
+    "get back to",
+    "call you",
+    "call me",
+    "meet",
+    "meeting",
+    "demo",
+    "visit",
+    "talk again",
+    "speak again",
+    "reconnect",
+    "catch up",
+    "check in",
+    "schedule",
+    "circle back",
+    "联系",
+    "跟进",
+    "回访",
+    "拜访",
+    "演示",
+    "见面",
+    "开会",
+    "再聊",
+    "再谈",
+    "碰一下",
+    "约",
+    "答复",
+    "回复",
 ];
 
 /// What the call settled about who does what next.
@@ -66,7 +92,11 @@ pub(crate) fn find_actions(utterances: &[CallUtterance], today: NaiveDate) -> Ac
         }
         said.extend(due);
     }
-    let said = if next_step_dates.is_empty() { commitment_dates } else { next_step_dates };
+    let said = if next_step_dates.is_empty() {
+        commitment_dates
+    } else {
+        next_step_dates
+    };
     actions.follow_up = said.last().copied();
     actions.conflict = conflict(&said);
     actions
@@ -78,7 +108,9 @@ fn is_objection(u: &CallUtterance) -> bool {
 
 fn has_next_step_cue(text: &str) -> bool {
     let folded = fold(text);
-    NEXT_STEP_CUES.iter().any(|cue| !find_all(&folded, cue).is_empty())
+    NEXT_STEP_CUES
+        .iter()
+        .any(|cue| !find_all(&folded, cue).is_empty())
 }
 
 /// The conflict among the follow-up dates said, if more than one distinct date was said.
@@ -109,28 +141,58 @@ mod tests {
     fn commitments_with_due_dates_in_chinese() {
         let call = [
             line(0, Some(Rep), "我明天把报价单发给您", "commitment", None),
-            line(1, Some(Customer), "好的，那我们下周五再约个时间演示", "next_step", None),
+            line(
+                1,
+                Some(Customer),
+                "好的，那我们下周五再约个时间演示",
+                "next_step",
+                None,
+            ),
         ];
         let actions = find_actions(&call, wednesday());
         assert_eq!(actions.commitments.len(), 1);
         assert_eq!(actions.commitments[0].who, Some(Rep));
-        assert_eq!(actions.commitments[0].due_date.as_deref(), Some("2026-12-03"));
-        assert_eq!(actions.next_steps[0].due_date.as_deref(), Some("2026-12-11"));
-        assert_eq!(actions.follow_up.map(|d| d.to_string()).as_deref(), Some("2026-12-11"));
+        assert_eq!(
+            actions.commitments[0].due_date.as_deref(),
+            Some("2026-12-03")
+        );
+        assert_eq!(
+            actions.next_steps[0].due_date.as_deref(),
+            Some("2026-12-11")
+        );
+        assert_eq!(
+            actions.follow_up.map(|d| d.to_string()).as_deref(),
+            Some("2026-12-11")
+        );
         assert!(actions.conflict.is_none());
     }
 
     #[test]
     fn a_next_step_found_by_its_words_in_english() {
         let call = [
-            line(0, Some(Rep), "I'll send the contract by the end of the month", "commitment", None),
-            line(1, Some(Customer), "Sure, let's touch base next Tuesday", "agreement", None),
+            line(
+                0,
+                Some(Rep),
+                "I'll send the contract by the end of the month",
+                "commitment",
+                None,
+            ),
+            line(
+                1,
+                Some(Customer),
+                "Sure, let's touch base next Tuesday",
+                "agreement",
+                None,
+            ),
             line(2, Some(Customer), "Friday I'm busy", "other", None),
         ];
         let actions = find_actions(&call, wednesday());
         assert_eq!(actions.next_steps.len(), 1);
         assert_eq!(actions.next_steps[0].who, Some(Customer));
-        assert_eq!(actions.follow_up.map(|d| d.to_string()).as_deref(), Some("2026-12-08"));
+        assert_eq!(
+            actions.follow_up.map(|d| d.to_string()).as_deref(),
+            Some("2026-12-08")
+        );
         assert_eq!(actions.positions, [0, 1]);
     }
 
@@ -138,12 +200,29 @@ mod tests {
     fn contradictory_follow_up_dates_keep_the_last_and_say_so() {
         let call = [
             line(0, Some(Rep), "let's meet next Friday", "next_step", None),
-            line(1, Some(Customer), "next Friday is bad, let's meet on the 15th", "next_step", None),
-            line(2, Some(Rep), "ok, we meet on the 15th then", "next_step", None),
+            line(
+                1,
+                Some(Customer),
+                "next Friday is bad, let's meet on the 15th",
+                "next_step",
+                None,
+            ),
+            line(
+                2,
+                Some(Rep),
+                "ok, we meet on the 15th then",
+                "next_step",
+                None,
+            ),
         ];
         let actions = find_actions(&call, wednesday());
-        assert_eq!(actions.follow_up.map(|d| d.to_string()).as_deref(), Some("2026-12-15"));
-        let conflict = actions.conflict.unwrap_or_else(|| panic!("no conflict recorded"));
+        assert_eq!(
+            actions.follow_up.map(|d| d.to_string()).as_deref(),
+            Some("2026-12-15")
+        );
+        let conflict = actions
+            .conflict
+            .unwrap_or_else(|| panic!("no conflict recorded"));
         assert_eq!(conflict.kept, "2026-12-15");
         assert_eq!(conflict.dropped, ["2026-12-11"]);
     }
@@ -151,7 +230,13 @@ mod tests {
     #[test]
     fn unresolvable_dates_leave_the_due_date_empty() {
         let call = [
-            line(0, Some(Rep), "I'll send it over sometime soon", "commitment", None),
+            line(
+                0,
+                Some(Rep),
+                "I'll send it over sometime soon",
+                "commitment",
+                None,
+            ),
             line(1, None, "过几天再联系", "next_step", None),
         ];
         let actions = find_actions(&call, wednesday());

@@ -42,74 +42,119 @@ fn rule_table() -> Vec<(String, Resolve)> {
             .replace("{EN_MONTH}", EN_MONTH)
     };
     let rules: Vec<(&str, Resolve)> = vec![
-        (r"\bnext weeks? {EN_WD}\b|\bnext {EN_WD}\b|\b{EN_WD} (?:of )?next week\b", |c, d| {
-            week_day(d, 1, en_weekday(first(c)?)?)
+        (
+            r"\bnext weeks? {EN_WD}\b|\bnext {EN_WD}\b|\b{EN_WD} (?:of )?next week\b",
+            |c, d| week_day(d, 1, en_weekday(first(c)?)?),
+        ),
+        (r"\bthis (?:coming )?{EN_WD}\b", |c, d| {
+            week_day(d, 0, en_weekday(first(c)?)?)
         }),
-        (r"\bthis (?:coming )?{EN_WD}\b", |c, d| week_day(d, 0, en_weekday(first(c)?)?)),
         (r"\b{EN_WD}\b", |c, d| after(d, en_weekday(first(c)?)?)),
         ("(下下个?|下个?|这个?|本)?{ZH_WD}", zh_week_day),
         (r"\bnext weekend\b", |_, d| week_day(d, 1, Weekday::Sat)),
-        (r"\b(?:this|the) weekend\b", |_, d| week_day(d, 0, Weekday::Sat)),
-        ("(下个?|这个?|本)?周末", |c, d| {
-            week_day(d, zh_week_offset(first(c).unwrap_or_default()), Weekday::Sat)
+        (r"\b(?:this|the) weekend\b", |_, d| {
+            week_day(d, 0, Weekday::Sat)
         }),
-        (r"\btoday\b|\btonight\b|今天|今晚|今日", |_, d| Some(d)),
-        (r"\btomorrow\b|明天|明早|明晚|明日", |_, d| d.checked_add_days(Days::new(1))),
+        ("(下个?|这个?|本)?周末", |c, d| {
+            week_day(
+                d,
+                zh_week_offset(first(c).unwrap_or_default()),
+                Weekday::Sat,
+            )
+        }),
+        (r"\btoday\b|\btonight\b|今天|今晚|今日", |_, d| {
+            Some(d)
+        }),
+        (r"\btomorrow\b|明天|明早|明晚|明日", |_, d| {
+            d.checked_add_days(Days::new(1))
+        }),
         (r"\b(?:the )?day after tomorrow\b|后天", |_, d| {
             d.checked_add_days(Days::new(2))
         }),
         ("大后天", |_, d| d.checked_add_days(Days::new(3))),
-        (r"\bweek after next\b|下下个?(?:周|星期|礼拜)", |_, d| {
-            week_day(d, 2, Weekday::Mon)
+        (
+            r"\bweek after next\b|下下个?(?:周|星期|礼拜)",
+            |_, d| week_day(d, 2, Weekday::Mon),
+        ),
+        (r"\bnext week\b|下个?(?:周|星期|礼拜)", |_, d| {
+            week_day(d, 1, Weekday::Mon)
         }),
-        (r"\bnext week\b|下个?(?:周|星期|礼拜)", |_, d| week_day(d, 1, Weekday::Mon)),
-        (r"\bend of (?:the|this) week\b|(?:本|这个?)(?:周|星期|礼拜)(?:内|之内|以内)", |_, d| {
-            week_day(d, 0, Weekday::Fri)
+        (
+            r"\bend of (?:the|this) week\b|(?:本|这个?)(?:周|星期|礼拜)(?:内|之内|以内)",
+            |_, d| week_day(d, 0, Weekday::Fri),
+        ),
+        (
+            r"\bend of (?:the |this )?month\b|\bmonth end\b|(?:本|这个?)?月(?:底|末)",
+            |_, d| month_end(d, 0),
+        ),
+        (r"\bend of next month\b|下个?月(?:底|末)", |_, d| {
+            month_end(d, 1)
         }),
-        (r"\bend of (?:the |this )?month\b|\bmonth end\b|(?:本|这个?)?月(?:底|末)", |_, d| {
-            month_end(d, 0)
+        (r"\bmid(?:dle of)? next month\b|下个?月中", |_, d| {
+            month_day(d, 1, 15)
         }),
-        (r"\bend of next month\b|下个?月(?:底|末)", |_, d| month_end(d, 1)),
-        (r"\bmid(?:dle of)? next month\b|下个?月中", |_, d| month_day(d, 1, 15)),
         (
             r"\b(?:(?:the )?(?:beginning|start) of |early )?next month\b|下个?月初?",
             |_, d| month_day(d, 1, 1),
         ),
-        (r"\bend of (?:the |this )?year\b|\byear end\b|年底|年末", |_, d| {
-            NaiveDate::from_ymd_opt(d.year(), 12, 31)
-        }),
-        (r"\bend of (?:the |this )?quarter\b|\bquarter end\b|季度?(?:末|底)", |_, d| {
-            month_end(d, (2 - d.month0() % 3) as u32)
-        }),
+        (
+            r"\bend of (?:the |this )?year\b|\byear end\b|年底|年末",
+            |_, d| NaiveDate::from_ymd_opt(d.year(), 12, 31),
+        ),
+        (
+            r"\bend of (?:the |this )?quarter\b|\bquarter end\b|季度?(?:末|底)",
+            |_, d| month_end(d, (2 - d.month0() % 3) as u32),
+        ),
         (r"\b(?:in|within) {EN_COUNT} (day|week|month)s?\b", en_span),
-        (r"\b{EN_COUNT} (day|week|month)s? from (?:now|today)\b", en_span),
-        ("{ZH_COUNT}个?(天|日|周|星期|礼拜|月)(?:后|之后|以后|内|之内|以内)", zh_span),
-        ("半个月(?:后|之后|以后|内|之内|以内)", |_, d| d.checked_add_days(Days::new(15))),
-        (r"\b(?:the|by|on|before|until) (\d{1,2})(?:st|nd|rd|th)\b(?: of this month)?", |c, d| {
-            next_day_of_month(d, number(first(c)?)?)
-        }),
-        (r"\b(?:the )?(\d{1,2})(?:st|nd|rd|th)? of next month\b", |c, d| {
-            month_day(d, 1, number(first(c)?)?)
-        }),
+        (
+            r"\b{EN_COUNT} (day|week|month)s? from (?:now|today)\b",
+            en_span,
+        ),
+        (
+            "{ZH_COUNT}个?(天|日|周|星期|礼拜|月)(?:后|之后|以后|内|之内|以内)",
+            zh_span,
+        ),
+        (
+            "半个月(?:后|之后|以后|内|之内|以内)",
+            |_, d| d.checked_add_days(Days::new(15)),
+        ),
+        (
+            r"\b(?:the|by|on|before|until) (\d{1,2})(?:st|nd|rd|th)\b(?: of this month)?",
+            |c, d| next_day_of_month(d, number(first(c)?)?),
+        ),
+        (
+            r"\b(?:the )?(\d{1,2})(?:st|nd|rd|th)? of next month\b",
+            |c, d| month_day(d, 1, number(first(c)?)?),
+        ),
         ("(这个?|本|下个?)月{ZH_COUNT}(?:号|日)", |c, d| {
             let months = u32::from(c.get(1)?.as_str().starts_with('下'));
             month_day(d, months, number(c.get(2)?.as_str())?)
         }),
-        ("{ZH_COUNT}(?:号|日)", |c, d| next_day_of_month(d, number(first(c)?)?)),
+        ("{ZH_COUNT}(?:号|日)", |c, d| {
+            next_day_of_month(d, number(first(c)?)?)
+        }),
         (r"\b{EN_MONTH} (\d{1,2})(?:st|nd|rd|th)?\b", |c, d| {
             next_month_day(d, en_month(first(c)?)?, number(c.get(2)?.as_str())?)
         }),
-        (r"\b(?:the )?(\d{1,2})(?:st|nd|rd|th)? (?:of )?{EN_MONTH}\b", |c, d| {
-            next_month_day(d, en_month(c.get(2)?.as_str())?, number(first(c)?)?)
-        }),
+        (
+            r"\b(?:the )?(\d{1,2})(?:st|nd|rd|th)? (?:of )?{EN_MONTH}\b",
+            |c, d| next_month_day(d, en_month(c.get(2)?.as_str())?, number(first(c)?)?),
+        ),
         ("{ZH_COUNT}月{ZH_COUNT}(?:号|日)", |c, d| {
             next_month_day(d, number(first(c)?)?, number(c.get(2)?.as_str())?)
         }),
         ("{ZH_COUNT}月(初|中|底|末)", zh_month_part),
-        (r"(\d{4})年(\d{1,2})月(\d{1,2})(?:号|日)?|\b(20\d\d) (\d{1,2}) (\d{1,2})\b", |c, _| {
-            let n = |i: usize, j: usize| c.get(i).or_else(|| c.get(j)).and_then(|m| number(m.as_str()));
-            NaiveDate::from_ymd_opt(n(1, 4)? as i32, n(2, 5)?, n(3, 6)?)
-        }),
+        (
+            r"(\d{4})年(\d{1,2})月(\d{1,2})(?:号|日)?|\b(20\d\d) (\d{1,2}) (\d{1,2})\b",
+            |c, _| {
+                let n = |i: usize, j: usize| {
+                    c.get(i)
+                        .or_else(|| c.get(j))
+                        .and_then(|m| number(m.as_str()))
+                };
+                NaiveDate::from_ymd_opt(n(1, 4)? as i32, n(2, 5)?, n(3, 6)?)
+            },
+        ),
     ];
     rules.into_iter().map(|(s, r)| (p(s), r)).collect()
 }
@@ -202,7 +247,10 @@ fn en_month(name: &str) -> Option<u32> {
         "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
     ];
     let prefix = name.get(..3)?;
-    NAMES.iter().position(|m| *m == prefix).map(|i| i as u32 + 1)
+    NAMES
+        .iter()
+        .position(|m| *m == prefix)
+        .map(|i| i as u32 + 1)
 }
 
 /// Weeks ahead a Chinese prefix means: 下下 two, 下 one, 这 or 本 none.
@@ -227,8 +275,11 @@ fn zh_week_day(c: &Captures, today: NaiveDate) -> Option<NaiveDate> {
 
 /// The given day of the week `weeks` weeks after the week of `today`.
 fn week_day(today: NaiveDate, weeks: u64, weekday: Weekday) -> Option<NaiveDate> {
-    let monday = today.checked_sub_days(Days::new(today.weekday().num_days_from_monday().into()))?;
-    monday.checked_add_days(Days::new(weeks * 7 + u64::from(weekday.num_days_from_monday())))
+    let monday =
+        today.checked_sub_days(Days::new(today.weekday().num_days_from_monday().into()))?;
+    monday.checked_add_days(Days::new(
+        weeks * 7 + u64::from(weekday.num_days_from_monday()),
+    ))
 }
 
 /// The first `weekday` strictly after `today`.
@@ -276,7 +327,9 @@ fn zh_month_part(c: &Captures, today: NaiveDate) -> Option<NaiveDate> {
 fn span(today: NaiveDate, count: u32, unit: &str) -> Option<NaiveDate> {
     match unit {
         "day" | "天" | "日" => today.checked_add_days(Days::new(count.into())),
-        "week" | "周" | "星期" | "礼拜" => today.checked_add_days(Days::new(u64::from(count) * 7)),
+        "week" | "周" | "星期" | "礼拜" => {
+            today.checked_add_days(Days::new(u64::from(count) * 7))
+        }
         _ => today.checked_add_months(Months::new(count)),
     }
 }
@@ -360,14 +413,27 @@ mod tests {
     fn next_friday_said_on_a_friday_is_a_week_later() {
         let friday = NaiveDate::from_ymd_opt(2026, 12, 4).unwrap_or_default();
         let found = find_dates("next Friday then", friday);
-        assert_eq!(found.first().map(|m| m.date.to_string()).as_deref(), Some("2026-12-11"));
+        assert_eq!(
+            found.first().map(|m| m.date.to_string()).as_deref(),
+            Some("2026-12-11")
+        );
         let found = find_dates("周五", friday);
-        assert_eq!(found.first().map(|m| m.date.to_string()).as_deref(), Some("2026-12-11"));
+        assert_eq!(
+            found.first().map(|m| m.date.to_string()).as_deref(),
+            Some("2026-12-11")
+        );
     }
 
     #[test]
     fn vague_phrases_resolve_to_nothing() {
-        for text in ["sometime soon", "later this year maybe", "过几天再说", "改天吧", "", "20台"] {
+        for text in [
+            "sometime soon",
+            "later this year maybe",
+            "过几天再说",
+            "改天吧",
+            "",
+            "20台",
+        ] {
             assert_eq!(one(text), None, "{text}");
         }
     }

@@ -94,8 +94,17 @@ pub(crate) fn find_discounts(text: &str) -> Vec<f64> {
 
 /// Words that show a discount was talked about, said or only asked for.
 const DISCOUNT_WORDS: &[&str] = &[
-    "折", "优惠", "让利", "降价", "便宜点", "便宜一点", "discount", "off the price", "percent off",
-    "cheaper", "lower the price",
+    "折",
+    "优惠",
+    "让利",
+    "降价",
+    "便宜点",
+    "便宜一点",
+    "discount",
+    "off the price",
+    "percent off",
+    "cheaper",
+    "lower the price",
 ];
 
 /// True when the utterance talks about a discount, whether or not it names one.
@@ -179,7 +188,14 @@ mod tests {
 
     #[test]
     fn no_discount_where_none_was_said() {
-        for text in ["打折吗", "any discount?", "growth of 15%", "十折", "0% off", "折扣太少"] {
+        for text in [
+            "打折吗",
+            "any discount?",
+            "growth of 15%",
+            "十折",
+            "0% off",
+            "折扣太少",
+        ] {
             assert!(find_discounts(text).is_empty(), "{text}");
         }
     }

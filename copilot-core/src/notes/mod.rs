@@ -45,6 +45,10 @@ pub(crate) const QUOTE_CHARS: usize = 200;
 pub(crate) const ANSWER_CHARS: usize = 160;
 /// The longest summary, in characters.
 pub(crate) const SUMMARY_CHARS: usize = 480;
+/// The most characters of one utterance the extractors read. A spoken utterance is a sentence
+/// or two; text beyond this (a pasted document, a broken transcript) is not read, which keeps a
+/// huge input from costing seconds.
+pub(crate) const READ_CHARS: usize = 4_000;
 /// The most items one list of the note keeps (objections, prices...); later ones are dropped.
 pub(crate) const MAX_ITEMS: usize = 100;
 
@@ -265,19 +269,33 @@ pub(crate) fn build_note(input: &NoteInput) -> Note {
     note
 }
 
-/// The utterances sorted by their position in the call, copied only when out of order.
+/// The utterances sorted by their position in the call, each cut to [`READ_CHARS`] characters;
+/// copied only when out of order or too long.
 fn in_call_order(utterances: &[CallUtterance]) -> Cow<'_, [CallUtterance]> {
-    if utterances.is_sorted_by_key(|u| u.seq) {
+    let too_long =
+        |u: &CallUtterance| u.text.len() > READ_CHARS && u.text.chars().nth(READ_CHARS).is_some();
+    if utterances.is_sorted_by_key(|u| u.seq) && !utterances.iter().any(too_long) {
         return Cow::Borrowed(utterances);
     }
     let mut sorted = utterances.to_vec();
     sorted.sort_by_key(|u| u.seq);
+    for u in sorted.iter_mut().filter(|u| too_long(u)) {
+        tracing::debug!(
+            seq = u.seq,
+            "an utterance is cut to the length the note reads"
+        );
+        u.text = u.text.chars().take(READ_CHARS).collect();
+    }
     Cow::Owned(sorted)
 }
 
 /// The call's duration: as given, or the end of its last utterance when that is later.
 fn duration(given: f64, utterances: &[CallUtterance]) -> f64 {
-    let given = if given.is_finite() && given > 0.0 { given } else { 0.0 };
+    let given = if given.is_finite() && given > 0.0 {
+        given
+    } else {
+        0.0
+    };
     utterances
         .iter()
         .map(|u| u.end_s)
@@ -340,12 +358,14 @@ fn read_money(utterances: &[CallUtterance], default: Option<&str>) -> Money {
         }
         let room = MAX_ITEMS.saturating_sub(money.discounts.len());
         let discounts = discounts.into_iter().take(room);
-        money.discounts.extend(discounts.map(|percent_off| NoteDiscount {
-            percent_off,
-            quote: said.clone(),
-            at_s: u.start_s,
-            speaker: u.speaker,
-        }));
+        money
+            .discounts
+            .extend(discounts.map(|percent_off| NoteDiscount {
+                percent_off,
+                quote: said.clone(),
+                at_s: u.start_s,
+                speaker: u.speaker,
+            }));
     }
     money
 }
@@ -363,7 +383,9 @@ fn read_catalogue(
         for named in matcher.find(&u.text) {
             match named {
                 catalogue::Named::Product(i) => {
-                    let Some(p) = catalogue.products.get(i) else { continue };
+                    let Some(p) = catalogue.products.get(i) else {
+                        continue;
+                    };
                     if !products.iter().any(|known| known.id == p.id) {
                         products.push(NoteProduct {
                             id: p.id.clone(),
@@ -373,7 +395,9 @@ fn read_catalogue(
                     }
                 }
                 catalogue::Named::Competitor(i) => {
-                    let Some(name) = catalogue.competitors.get(i) else { continue };
+                    let Some(name) = catalogue.competitors.get(i) else {
+                        continue;
+                    };
                     if !competitors.contains(name) {
                         competitors.push(name.clone());
                     }
@@ -390,7 +414,10 @@ fn product_name(p: &CatalogueProduct, language: &str) -> String {
     } else {
         (&p.name_en, &p.name_zh)
     };
-    first.clone().or_else(|| second.clone()).unwrap_or_else(|| p.id.clone())
+    first
+        .clone()
+        .or_else(|| second.clone())
+        .unwrap_or_else(|| p.id.clone())
 }
 
 /// One field of the note for completeness: whether the call touched its subject, and whether
@@ -411,13 +438,17 @@ struct Field {
 /// and is not counted.
 fn fields(note: &Note, utterances: &[CallUtterance]) -> Vec<Field> {
     let intent_is = |id: &str| utterances.iter().any(|u| u.classification.intent == id);
-    let customer_spoke = utterances.iter().any(|u| u.speaker == Some(Speaker::Customer));
-    let talked_money = intent_is(intents::PRICE_INQUIRY)
-        || utterances.iter().any(|u| money::talks_money(&u.text));
-    let talked_discount = utterances.iter().any(|u| discounts::talks_discount(&u.text));
-    let raised_competitor = utterances.iter().any(|u| {
-        u.classification.objection.as_deref() == Some(intents::COMPETITOR_OBJECTION)
-    });
+    let customer_spoke = utterances
+        .iter()
+        .any(|u| u.speaker == Some(Speaker::Customer));
+    let talked_money =
+        intent_is(intents::PRICE_INQUIRY) || utterances.iter().any(|u| money::talks_money(&u.text));
+    let talked_discount = utterances
+        .iter()
+        .any(|u| discounts::talks_discount(&u.text));
+    let raised_competitor = utterances
+        .iter()
+        .any(|u| u.classification.objection.as_deref() == Some(intents::COMPETITOR_OBJECTION));
     let field = |name, applies: bool, filled: bool| Field {
         name,
         applies: applies || filled,
@@ -428,9 +459,17 @@ fn fields(note: &Note, utterances: &[CallUtterance]) -> Vec<Field> {
         field("started_at", true, !note.started_at.is_empty()),
         field("duration_s", true, note.duration_s > 0.0),
         field("language", true, !note.language.trim().is_empty()),
-        field("speakers", true, note.speakers.iter().any(|s| s.speaker.is_some())),
+        field(
+            "speakers",
+            true,
+            note.speakers.iter().any(|s| s.speaker.is_some()),
+        ),
         field("summary", true, !note.summary.is_empty()),
-        field("objections", true, !note.objections.is_empty() || customer_spoke),
+        field(
+            "objections",
+            true,
+            !note.objections.is_empty() || customer_spoke,
+        ),
         field(
             "follow_up_date",
             !note.next_steps.is_empty() || !note.commitments.is_empty(),
@@ -443,8 +482,16 @@ fn fields(note: &Note, utterances: &[CallUtterance]) -> Vec<Field> {
         ),
         field("prices", talked_money, !note.prices.is_empty()),
         field("discounts", talked_discount, !note.discounts.is_empty()),
-        field("products", intent_is(intents::PRODUCT_QUESTION), !note.products.is_empty()),
-        field("competitors", raised_competitor, !note.competitors.is_empty()),
+        field(
+            "products",
+            intent_is(intents::PRODUCT_QUESTION),
+            !note.products.is_empty(),
+        ),
+        field(
+            "competitors",
+            raised_competitor,
+            !note.competitors.is_empty(),
+        ),
         field("sentiment", customer_spoke, !note.sentiment.is_empty()),
     ]
 }
@@ -458,7 +505,11 @@ fn completeness(fields: &[Field]) -> (f32, Vec<String>) {
         .filter(|f| f.applies && !f.filled)
         .map(|f| f.name.to_string())
         .collect();
-    let share = if applicable == 0 { 0.0 } else { filled as f32 / applicable as f32 };
+    let share = if applicable == 0 {
+        0.0
+    } else {
+        filled as f32 / applicable as f32
+    };
     ((share * 100.0).round() / 100.0, missing)
 }
 

@@ -24,17 +24,42 @@ pub(crate) struct Amount {
 
 /// Units that make a number a quantity, a date or a share rather than money.
 const NOT_MONEY_UNITS: &[&str] = &[
-    "台", "套", "个", "件", "支", "箱", "人", "位", "家", "次", "年", "月", "日", "号", "天",
-    "周", "点", "%", "折", "分", "小时", "星期", ":", "-", "units", "unit", "pcs", "pieces",
-    "devices", "beds", "people", "years", "year", "months", "month", "weeks", "week", "days",
-    "day", "hours", "percent", "am", "pm", "x",
+    "台", "套", "个", "件", "支", "箱", "人", "位", "家", "次", "年", "月", "日", "号", "天", "周",
+    "点", "%", "折", "分", "小时", "星期", ":", "-", "units", "unit", "pcs", "pieces", "devices",
+    "beds", "people", "years", "year", "months", "month", "weeks", "week", "days", "day", "hours",
+    "percent", "am", "pm", "x",
 ];
 
 /// Words that make an utterance about money, so bare numbers in it count as amounts.
 const MONEY_WORDS: &[&str] = &[
-    "价", "钱", "费", "预算", "成本", "付", "贵", "便宜", "金额", "总额", "price", "prices",
-    "pricing", "cost", "costs", "budget", "quote", "quoted", "pay", "fee", "charge",
-    "expensive", "cheap", "cheaper", "spend", "invoice", "total", "offer",
+    "价",
+    "钱",
+    "费",
+    "预算",
+    "成本",
+    "付",
+    "贵",
+    "便宜",
+    "金额",
+    "总额",
+    "price",
+    "prices",
+    "pricing",
+    "cost",
+    "costs",
+    "budget",
+    "quote",
+    "quoted",
+    "pay",
+    "fee",
+    "charge",
+    "expensive",
+    "cheap",
+    "cheaper",
+    "spend",
+    "invoice",
+    "total",
+    "offer",
 ];
 
 /// The ISO 4217 code a currency mark or word stands for.
@@ -74,7 +99,8 @@ fn digit_amounts() -> Option<&'static Regex> {
 
 fn chinese_amounts() -> Option<&'static Regex> {
     static RE: OnceLock<Option<Regex>> = OnceLock::new();
-    let pattern = format!("(?P<num>[一二两三四五六七八九十][零〇一二两三四五六七八九十百千万亿点]*){POST}");
+    let pattern =
+        format!("(?P<num>[一二两三四五六七八九十][零〇一二两三四五六七八九十百千万亿点]*){POST}");
     compiled(&RE, &pattern)
 }
 
@@ -94,10 +120,16 @@ pub(crate) fn find_amounts(text: &str) -> Vec<Amount> {
     let plain = simplify(text).to_lowercase();
     let about_money = talks_money(text);
     let mut found: Vec<(usize, Amount)> = Vec::new();
-    for caps in digit_amounts().into_iter().flat_map(|re| re.captures_iter(&plain)) {
+    for caps in digit_amounts()
+        .into_iter()
+        .flat_map(|re| re.captures_iter(&plain))
+    {
         found.extend(digit_amount(&plain, &caps, about_money));
     }
-    for caps in chinese_amounts().into_iter().flat_map(|re| re.captures_iter(&plain)) {
+    for caps in chinese_amounts()
+        .into_iter()
+        .flat_map(|re| re.captures_iter(&plain))
+    {
         found.extend(chinese_amount(&plain, &caps, about_money));
     }
     found.extend(word_amounts(&plain, about_money));
@@ -144,7 +176,9 @@ fn chinese_amount(plain: &str, caps: &Captures, about_money: bool) -> Option<(us
     let num = caps.name("num")?.as_str();
     let value = zh_number(num)?;
     let currency = caps.name("post").and_then(|m| currency_code(m.as_str()));
-    if value < 10.0 || (currency.is_none() && !bare_amount_counts(plain, whole.end(), value, about_money)) {
+    if value < 10.0
+        || (currency.is_none() && !bare_amount_counts(plain, whole.end(), value, about_money))
+    {
         return None;
     }
     Some((whole.start(), amount(value, currency)))
@@ -164,7 +198,9 @@ fn word_amounts(plain: &str, about_money: bool) -> Vec<(usize, Amount)> {
         let next = texts.get(i + used).copied().unwrap_or_default();
         let currency = currency_code(next);
         let end = words.get(i + used).map_or(plain.len(), |(at, _)| *at);
-        if currency.is_some() || (value >= 100.0 && bare_amount_counts(plain, end, value, about_money)) {
+        if currency.is_some()
+            || (value >= 100.0 && bare_amount_counts(plain, end, value, about_money))
+        {
             found.push((words[i].0, amount(value, currency)));
         }
         i += used;
@@ -215,7 +251,10 @@ mod tests {
     use super::*;
 
     fn amounts(text: &str) -> Vec<(f64, Option<&'static str>)> {
-        find_amounts(text).into_iter().map(|a| (a.value, a.currency)).collect()
+        find_amounts(text)
+            .into_iter()
+            .map(|a| (a.value, a.currency))
+            .collect()
     }
 
     #[test]
@@ -255,7 +294,10 @@ mod tests {
         assert_eq!(amounts("报价是12.8万"), [(128_000.0, None)]);
         assert_eq!(amounts("这个价格十二万八"), [(128_000.0, None)]);
         assert_eq!(amounts("our price is 45,000"), [(45_000.0, None)]);
-        assert_eq!(amounts("the budget is two hundred thousand"), [(200_000.0, None)]);
+        assert_eq!(
+            amounts("the budget is two hundred thousand"),
+            [(200_000.0, None)]
+        );
         assert!(amounts("我们有12.8万个用户").is_empty());
         assert!(amounts("we have 45,000 visitors").is_empty());
     }

@@ -39,7 +39,11 @@ pub(crate) fn zh_number(text: &str) -> Option<f64> {
     }
     for (big, scale) in [('亿', 1e8), ('万', 1e4)] {
         if let Some((high, low)) = text.split_once(big) {
-            let high = if high.is_empty() { 1.0 } else { zh_number(high)? };
+            let high = if high.is_empty() {
+                1.0
+            } else {
+                zh_number(high)?
+            };
             return Some(high * scale + zh_low_part(low, scale)?);
         }
     }
@@ -62,7 +66,11 @@ fn zh_low_part(low: &str, scale: f64) -> Option<f64> {
 /// A numeral under ten thousand, with an optional decimal part after `点`.
 fn zh_section(text: &str) -> Option<f64> {
     if let Some((whole, fraction)) = text.split_once('点') {
-        let whole = if whole.is_empty() { 0.0 } else { zh_section(whole)? };
+        let whole = if whole.is_empty() {
+            0.0
+        } else {
+            zh_section(whole)?
+        };
         return Some(whole + zh_fraction(fraction)?);
     }
     if text.chars().all(|c| zh_digit(c).is_some()) {

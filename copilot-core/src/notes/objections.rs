@@ -42,7 +42,10 @@ pub(crate) fn find_objections(utterances: &[CallUtterance]) -> Objections {
             .map(|(k, _)| at + 1 + k)
             .take(ANSWER_UTTERANCES)
             .collect();
-        if let Some(objection) = utterances.get(at).map(|u| objection(u, utterances, &answers)) {
+        if let Some(objection) = utterances
+            .get(at)
+            .map(|u| objection(u, utterances, &answers))
+        {
             found.list.push(objection);
             found.answer_positions.extend(answers.first());
         }
@@ -85,15 +88,30 @@ mod tests {
     #[test]
     fn a_customer_objection_answered_by_the_rep() {
         let call = [
-            line(0, Some(Customer), "价格太贵了", "objection", Some("price_too_high")),
-            line(1, Some(Customer), "别家便宜很多", "objection", Some("competitor")),
+            line(
+                0,
+                Some(Customer),
+                "价格太贵了",
+                "objection",
+                Some("price_too_high"),
+            ),
+            line(
+                1,
+                Some(Customer),
+                "别家便宜很多",
+                "objection",
+                Some("competitor"),
+            ),
             line(2, Some(Rep), "我们的售后是免费的，三年保修", "other", None),
             line(3, Some(Rep), "而且可以分期付款", "other", None),
             line(4, Some(Rep), "还有培训", "other", None),
         ];
         let found = find_objections(&call);
         assert_eq!(found.list.len(), 2);
-        assert!(!found.list[0].answered, "the next objection came before any answer");
+        assert!(
+            !found.list[0].answered,
+            "the next objection came before any answer"
+        );
         assert_eq!(found.list[1].kind, "competitor");
         assert!(found.list[1].answered);
         assert_eq!(
@@ -106,20 +124,47 @@ mod tests {
     #[test]
     fn a_rep_stance_is_answered_by_the_customer() {
         let call = [
-            line(0, Some(Rep), "This is our final price, we can't go any lower.", "objection", Some("price_final")),
+            line(
+                0,
+                Some(Rep),
+                "This is our final price, we can't go any lower.",
+                "objection",
+                Some("price_final"),
+            ),
             line(1, Some(Rep), "It already includes training.", "other", None),
-            line(2, Some(Customer), "Okay, let me talk to my boss.", "other", None),
+            line(
+                2,
+                Some(Customer),
+                "Okay, let me talk to my boss.",
+                "other",
+                None,
+            ),
         ];
         let found = find_objections(&call);
         assert_eq!(found.list[0].speaker, Some(Rep));
-        assert_eq!(found.list[0].answer.as_deref(), Some("Okay, let me talk to my boss."));
+        assert_eq!(
+            found.list[0].answer.as_deref(),
+            Some("Okay, let me talk to my boss.")
+        );
     }
 
     #[test]
     fn no_customer_speech_leaves_a_rep_objection_unanswered() {
         let call = [
-            line(0, Some(Rep), "the budget is tight this year, I know", "objection", Some("budget")),
-            line(1, Some(Rep), "but let me explain the options", "other", None),
+            line(
+                0,
+                Some(Rep),
+                "the budget is tight this year, I know",
+                "objection",
+                Some("budget"),
+            ),
+            line(
+                1,
+                Some(Rep),
+                "but let me explain the options",
+                "other",
+                None,
+            ),
         ];
         let found = find_objections(&call);
         assert!(!found.list[0].answered);
@@ -129,7 +174,13 @@ mod tests {
     #[test]
     fn unknown_speakers_take_the_next_utterance_as_the_answer() {
         let call = [
-            line(0, None, "too expensive", "objection", Some("price_too_high")),
+            line(
+                0,
+                None,
+                "too expensive",
+                "objection",
+                Some("price_too_high"),
+            ),
             line(1, None, "we can offer a discount", "other", None),
         ];
         let found = find_objections(&call);
@@ -141,7 +192,13 @@ mod tests {
     fn long_quotes_and_answers_are_capped() {
         let long = "太贵了".repeat(10_000);
         let call = [
-            line(0, Some(Customer), &long, "objection", Some("price_too_high")),
+            line(
+                0,
+                Some(Customer),
+                &long,
+                "objection",
+                Some("price_too_high"),
+            ),
             line(1, Some(Rep), &"我们可以谈".repeat(10_000), "other", None),
         ];
         let found = find_objections(&call);

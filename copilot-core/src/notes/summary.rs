@@ -16,7 +16,11 @@ const SUMMARY_UTTERANCES: usize = 5;
 const SENTENCE_CHARS: usize = 120;
 
 /// Summarises a call from the utterance positions in `weighted` (most important first).
-pub(crate) fn summarize(utterances: &[CallUtterance], weighted: &[usize], language: &str) -> String {
+pub(crate) fn summarize(
+    utterances: &[CallUtterance],
+    weighted: &[usize],
+    language: &str,
+) -> String {
     let mut picked: Vec<usize> = Vec::new();
     for &i in weighted {
         if picked.len() == SUMMARY_UTTERANCES {
@@ -37,7 +41,10 @@ pub(crate) fn summarize(utterances: &[CallUtterance], weighted: &[usize], langua
         .filter(|u| !u.text.trim().is_empty())
         .map(|u| sentence(u, chinese))
         .collect();
-    shorten(&sentences.join(if chinese { "" } else { " " }), SUMMARY_CHARS)
+    shorten(
+        &sentences.join(if chinese { "" } else { " " }),
+        SUMMARY_CHARS,
+    )
 }
 
 /// The positions of the `n` longest utterances.
@@ -81,7 +88,13 @@ mod tests {
     fn decisions_in_call_order_with_speakers() {
         let call = [
             line(0, Some(Rep), "您好", "greeting", None),
-            line(1, Some(Customer), "价格太贵了", "objection", Some("price_too_high")),
+            line(
+                1,
+                Some(Customer),
+                "价格太贵了",
+                "objection",
+                Some("price_too_high"),
+            ),
             line(2, Some(Rep), "可以打九折", "other", None),
             line(3, Some(Rep), "我明天把报价单发给您", "commitment", None),
         ];
@@ -93,7 +106,13 @@ mod tests {
     fn english_summary_and_small_talk_fallback() {
         let call = [
             line(0, Some(Rep), "Hi there", "greeting", None),
-            line(1, Some(Customer), "Nice weather today, isn't it?", "small_talk", None),
+            line(
+                1,
+                Some(Customer),
+                "Nice weather today, isn't it?",
+                "small_talk",
+                None,
+            ),
         ];
         assert_eq!(
             summarize(&call, &[], "en"),
@@ -105,7 +124,15 @@ mod tests {
     fn empty_and_huge_calls() {
         assert_eq!(summarize(&[], &[0, 5], "en"), "");
         let huge: Vec<CallUtterance> = (0..2_000)
-            .map(|i| line(i, Some(Rep), &"我们下周再联系".repeat(500), "next_step", None))
+            .map(|i| {
+                line(
+                    i,
+                    Some(Rep),
+                    &"我们下周再联系".repeat(500),
+                    "next_step",
+                    None,
+                )
+            })
             .collect();
         let weighted: Vec<usize> = (0..2_000).collect();
         let summary = summarize(&huge, &weighted, "zh");

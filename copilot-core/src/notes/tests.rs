@@ -12,9 +12,8 @@ use std::sync::Arc;
 /// phrase or pattern decides gets the fallback intent, which these tests never rely on.
 fn classified(lines: &[(Option<Speaker>, &str)]) -> Result<Vec<CallUtterance>> {
     let nlu = Nlu::new(None)?;
-    let no_encoder = || -> Result<Arc<Encoder>> {
-        Err(Error::Encoder("this test loads no encoder".into()))
-    };
+    let no_encoder =
+        || -> Result<Arc<Encoder>> { Err(Error::Encoder("this test loads no encoder".into())) };
     let mut previous: Option<String> = None;
     let mut call = Vec::new();
     for (seq, (speaker, text)) in lines.iter().enumerate() {
@@ -73,13 +72,24 @@ fn a_chinese_call_to_its_note() -> Result<()> {
     assert!(price.is_some_and(|o| o.answered && o.speaker == Some(Customer)));
     assert_eq!(note.follow_up_date.as_deref(), Some("2026-12-11"));
     assert_eq!(note.prices.len(), 1);
-    assert_eq!((note.prices[0].amount, note.prices[0].currency.as_deref()), (128_000.0, Some("CNY")));
+    assert_eq!(
+        (note.prices[0].amount, note.prices[0].currency.as_deref()),
+        (128_000.0, Some("CNY"))
+    );
     assert_eq!(note.discounts.first().map(|d| d.percent_off), Some(5.0));
     assert_eq!(note.products.first().map(|p| p.id.as_str()), Some("PM-12"));
     assert_eq!(note.products[0].name, "多参数病人监护仪");
     assert_eq!(note.competitors, ["康泰医疗"]);
-    assert_eq!(note.commitments.first().and_then(|c| c.due_date.as_deref()), Some("2026-12-03"));
-    assert!(note.summary.contains("我明天把正式报价单发给您。客户：那我们下周五"), "{}", note.summary);
+    assert_eq!(
+        note.commitments.first().and_then(|c| c.due_date.as_deref()),
+        Some("2026-12-03")
+    );
+    assert!(
+        note.summary
+            .contains("我明天把正式报价单发给您。客户：那我们下周五"),
+        "{}",
+        note.summary
+    );
     assert!(note.summary.chars().count() <= SUMMARY_CHARS + 1);
     assert_eq!(note.started_at, "2026-12-02T10:00:00+08:00");
     assert_eq!(note.missing, Vec::<String>::new());
@@ -92,7 +102,10 @@ fn an_english_call_to_its_note() -> Result<()> {
     let call = classified(&[
         (Some(Rep), "Hi, thanks for taking the call."),
         (Some(Customer), "How much is the infusion pump?"),
-        (Some(Rep), "It's $4,500 per unit, or 45,000 dollars for ten."),
+        (
+            Some(Rep),
+            "It's $4,500 per unit, or 45,000 dollars for ten.",
+        ),
         (Some(Customer), "That's too expensive for us."),
         (Some(Rep), "We can do 10% off if you order this quarter."),
         (Some(Customer), "Northbridge quoted us less."),
@@ -101,21 +114,42 @@ fn an_english_call_to_its_note() -> Result<()> {
     ])?;
     let note = build_note(&input("en", call)?);
     let price = note.objections.iter().find(|o| o.kind == "price_too_high");
-    assert_eq!(price.map(|o| o.quote.as_str()), Some("That's too expensive for us."));
+    assert_eq!(
+        price.map(|o| o.quote.as_str()),
+        Some("That's too expensive for us.")
+    );
     assert_eq!(
         price.and_then(|o| o.answer.as_deref()),
         Some("We can do 10% off if you order this quarter.")
     );
-    let amounts: Vec<(f64, Option<&str>)> =
-        note.prices.iter().map(|p| (p.amount, p.currency.as_deref())).collect();
+    let amounts: Vec<(f64, Option<&str>)> = note
+        .prices
+        .iter()
+        .map(|p| (p.amount, p.currency.as_deref()))
+        .collect();
     assert_eq!(amounts, [(4_500.0, Some("USD")), (45_000.0, Some("USD"))]);
     assert_eq!(note.discounts.first().map(|d| d.percent_off), Some(10.0));
-    assert_eq!(note.products.first().map(|p| p.name.as_str()), Some("Volumetric infusion pump"));
+    assert_eq!(
+        note.products.first().map(|p| p.name.as_str()),
+        Some("Volumetric infusion pump")
+    );
     assert_eq!(note.competitors, ["Northbridge Medical"]);
-    assert_eq!(note.commitments.first().and_then(|c| c.due_date.as_deref()), Some("2026-12-04"));
+    assert_eq!(
+        note.commitments.first().and_then(|c| c.due_date.as_deref()),
+        Some("2026-12-04")
+    );
     assert_eq!(note.follow_up_date.as_deref(), Some("2026-12-08"));
-    assert!(note.summary.starts_with("Rep: It's $4,500"), "{}", note.summary);
-    assert!(note.completeness >= 0.9, "{} {:?}", note.completeness, note.missing);
+    assert!(
+        note.summary.starts_with("Rep: It's $4,500"),
+        "{}",
+        note.summary
+    );
+    assert!(
+        note.completeness >= 0.9,
+        "{} {:?}",
+        note.completeness,
+        note.missing
+    );
     Ok(())
 }
 
@@ -132,7 +166,13 @@ fn an_empty_call_gives_a_defined_note() -> Result<()> {
     assert_eq!(note.follow_up_date, None);
     assert_eq!(
         note.missing,
-        ["customer", "duration_s", "speakers", "summary", "objections"]
+        [
+            "customer",
+            "duration_s",
+            "speakers",
+            "summary",
+            "objections"
+        ]
     );
     assert_eq!(note.completeness, 0.29);
     Ok(())
@@ -142,7 +182,13 @@ fn an_empty_call_gives_a_defined_note() -> Result<()> {
 fn a_call_with_no_customer_speech() -> Result<()> {
     let call = vec![
         line(0, Some(Rep), "Hello? Is anyone there?", "greeting", None),
-        line(1, Some(Rep), "I'll call you back tomorrow.", "commitment", None),
+        line(
+            1,
+            Some(Rep),
+            "I'll call you back tomorrow.",
+            "commitment",
+            None,
+        ),
     ];
     let note = build_note(&input("en", call)?);
     assert_eq!(note.speakers.len(), 1);
@@ -171,7 +217,13 @@ fn lines_with_no_speaker() -> Result<()> {
 fn contradictory_dates_are_resolved_and_reported() -> Result<()> {
     let call = vec![
         line(0, Some(Rep), "下周五我们见面聊", "next_step", None),
-        line(1, Some(Customer), "下周五不行，改到下周一吧", "next_step", None),
+        line(
+            1,
+            Some(Customer),
+            "下周五不行，改到下周一吧",
+            "next_step",
+            None,
+        ),
         line(2, Some(Rep), "那就12月15日", "next_step", None),
     ];
     let note = build_note(&input("zh", call)?);
@@ -183,7 +235,13 @@ fn contradictory_dates_are_resolved_and_reported() -> Result<()> {
 
 #[test]
 fn unresolvable_dates_leave_the_follow_up_missing() -> Result<()> {
-    let call = vec![line(0, Some(Customer), "let's talk again sometime soon", "next_step", None)];
+    let call = vec![line(
+        0,
+        Some(Customer),
+        "let's talk again sometime soon",
+        "next_step",
+        None,
+    )];
     let note = build_note(&input("en", call)?);
     assert_eq!(note.follow_up_date, None);
     assert!(note.missing.contains(&"follow_up_date".to_string()));
@@ -218,9 +276,12 @@ fn huge_text_is_capped_and_fast() -> Result<()> {
         .collect();
     let started = std::time::Instant::now();
     let note = build_note(&input("zh", call)?);
-    assert!(started.elapsed().as_secs() < 30, "{:?}", started.elapsed());
+    assert!(started.elapsed().as_secs() < 5, "{:?}", started.elapsed());
     assert_eq!(note.prices.len(), MAX_ITEMS);
-    assert!(note.objections.iter().all(|o| o.quote.chars().count() <= QUOTE_CHARS + 1));
+    assert!(note
+        .objections
+        .iter()
+        .all(|o| o.quote.chars().count() <= QUOTE_CHARS + 1));
     assert!(note.summary.chars().count() <= SUMMARY_CHARS + 1);
     Ok(())
 }
@@ -229,7 +290,13 @@ fn huge_text_is_capped_and_fast() -> Result<()> {
 fn out_of_order_utterances_are_read_in_call_order() -> Result<()> {
     let call = vec![
         line(1, Some(Rep), "我们可以打九折", "other", None),
-        line(0, Some(Customer), "太贵了", "objection", Some("price_too_high")),
+        line(
+            0,
+            Some(Customer),
+            "太贵了",
+            "objection",
+            Some("price_too_high"),
+        ),
     ];
     let note = build_note(&input("zh", call)?);
     assert!(note.objections[0].answered);
@@ -238,7 +305,13 @@ fn out_of_order_utterances_are_read_in_call_order() -> Result<()> {
 
 #[test]
 fn traditional_characters_are_quoted_in_simplified() -> Result<()> {
-    let call = vec![line(0, Some(Customer), "價格太貴了", "objection", Some("price_too_high"))];
+    let call = vec![line(
+        0,
+        Some(Customer),
+        "價格太貴了",
+        "objection",
+        Some("price_too_high"),
+    )];
     let note = build_note(&input("zh", call)?);
     assert_eq!(note.objections[0].quote, "价格太贵了");
     Ok(())
@@ -246,7 +319,13 @@ fn traditional_characters_are_quoted_in_simplified() -> Result<()> {
 
 #[test]
 fn the_json_follows_the_contract() -> Result<()> {
-    let call = vec![line(0, Some(Customer), "too expensive", "objection", Some("price_too_high"))];
+    let call = vec![line(
+        0,
+        Some(Customer),
+        "too expensive",
+        "objection",
+        Some("price_too_high"),
+    )];
     let note = build_note(&input("en", call)?);
     let json = serde_json::to_value(&note).map_err(|e| Error::InvalidInput(e.to_string()))?;
     assert_eq!(json["objections"][0]["type"], "price_too_high");
@@ -260,7 +339,13 @@ fn the_json_follows_the_contract() -> Result<()> {
 #[test]
 fn a_note_is_saved_with_its_outbox_event() -> Result<()> {
     let call = vec![
-        line(0, Some(Customer), "太贵了", "objection", Some("price_too_high")),
+        line(
+            0,
+            Some(Customer),
+            "太贵了",
+            "objection",
+            Some("price_too_high"),
+        ),
         line(1, Some(Rep), "我明天把报价发给您", "commitment", None),
     ];
     let note = build_note(&input("zh", call)?);
@@ -277,7 +362,10 @@ fn a_note_is_saved_with_its_outbox_event() -> Result<()> {
 #[test]
 fn a_bad_start_instant_is_a_clear_error() {
     for bad in ["", "2026-12-02", "2026-12-02T10:00:00", "yesterday"] {
-        let err = parse_started_at(bad).err().map(|e| e.to_string()).unwrap_or_default();
+        let err = parse_started_at(bad)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(err.contains("RFC 3339"), "{bad}: {err}");
     }
 }
