@@ -103,7 +103,7 @@ fn rule_table() -> Vec<(String, Resolve)> {
         ),
         (
             r"\bend of (?:the |this )?quarter\b|\bquarter end\b|季度?(?:末|底)",
-            |_, d| month_end(d, (2 - d.month0() % 3) as u32),
+            |_, d| month_end(d, 2 - d.month0() % 3),
         ),
         (r"\b(?:in|within) {EN_COUNT} (day|week|month)s?\b", en_span),
         (
@@ -221,7 +221,7 @@ fn number(text: &str) -> Option<u32> {
         _ if text.ends_with("couple of") => 2.0,
         _ => zh_number(text)?,
     };
-    (value >= 0.0 && value < 10_000.0).then_some(value as u32)
+    (0.0..10_000.0).contains(&value).then_some(value as u32)
 }
 
 fn en_weekday(name: &str) -> Option<Weekday> {
