@@ -21,6 +21,10 @@ pub use models::{ModelState, ModelStatus};
 pub use nlu::{Classification, Evidence, EvidenceSource, Utterance};
 pub use script::ChineseScript;
 pub use session::{CallListener, CallOptions, CallSession, LiveEvent, UnfinishedCall};
+pub use notes::{
+    Note, NoteAction, NoteConflict, NoteCustomer, NoteDiscount, NoteObjection, NotePrice,
+    NoteProduct, SpeakerTime,
+};
 pub use store::{
     CompetitorContact, CustomerCard, CustomerSummary, ImportSummary, OpenCommitment, OpenObjection,
     OutboxRecord, PurchaseCycle, Trend,

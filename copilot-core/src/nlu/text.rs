@@ -7,7 +7,7 @@
 //! substring search with a boundary check for Latin words (Chinese has no word boundaries).
 
 pub(crate) use crate::script::is_han;
-use crate::script::to_simplified;
+pub(crate) use crate::script::to_simplified;
 
 /// Marks a clause break (sentence punctuation) in folded text. Negation does not reach across it.
 pub(crate) const CLAUSE: char = '|';
@@ -27,6 +27,12 @@ pub(crate) fn fold(text: &str) -> String {
         }
     }
     squeeze(&marked)
+}
+
+/// Traditional characters to Simplified and full-width forms to half-width, and nothing else:
+/// for readers that need the punctuation and digits that [`fold`] drops ("¥128,000").
+pub(crate) fn simplify(text: &str) -> String {
+    to_simplified(text).chars().map(half_width).collect()
 }
 
 /// True when `c` is a letter or digit that belongs to a Latin-script word (so a match must not
