@@ -139,7 +139,7 @@ pub(crate) fn record_feedback(tx: &Transaction, feedback: &FeedbackRecord) -> Re
 }
 
 /// Adds a rep seen for the first time on this device (a rep signs in before any import).
-fn ensure_rep(tx: &Transaction, rep_id: &str) -> Result<()> {
+pub(super) fn ensure_rep(tx: &Transaction, rep_id: &str) -> Result<()> {
     tx.execute(
         "INSERT INTO reps (id) VALUES (?1) ON CONFLICT (id) DO NOTHING",
         [rep_id],
