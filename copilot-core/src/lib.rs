@@ -14,7 +14,7 @@ mod notes;
 mod store;
 
 pub use coach::{
-    BreakerPhase, BreakerState, CallCoaching, CallScore, CoachAlert, CoachEvent, CoachingTask,
+    BreakerPhase, BreakerState, CallCoaching, CallReplay, CoachedUtterance, CallScore, CoachAlert, CoachEvent, CoachingTask,
     ComplianceResult, FeedbackOutcome, SentimentPoint, Suggestion, SuggestionFate,
 };
 pub use error::CopilotError;
@@ -319,6 +319,51 @@ impl Engine {
     /// The version of the playbook in force.
     pub fn playbook_version(&self) -> String {
         self.coach.playbook().version.clone()
+    }
+
+    /// Replays a whole call's classified utterances through the coach, as a live session
+    /// would feed them, then ends the call (compliance streaks, coaching tasks, score). The
+    /// call ends `duration` after now; `language` is `zh`, `en`, or null to read each
+    /// utterance's script. A `call_id` already finished gets its results but counts no streak
+    /// again.
+    pub fn coach_call(
+        &self,
+        rep_id: String,
+        call_id: String,
+        language: Option<String>,
+        utterances: Vec<CallUtterance>,
+    ) -> Result<CallReplay, CopilotError> {
+        let store = self.store.get()?;
+        let setup = coach::call::CallSetup {
+            call_id,
+            rep_id,
+            language,
+            catalogue: coach::call::catalogue(&store)?,
+        };
+        let mut call = coach::call::CallCoach::new(self.coach.playbook(), setup);
+        let encoder = || self.encoder();
+        let cache = self.data_dir.join("nlu");
+        let mut ctx = coach::call::CoachContext {
+            store: &store,
+            encoder: &encoder,
+            cache_dir: Some(&cache),
+            now: coach::now(),
+        };
+        let mut out = Vec::with_capacity(utterances.len());
+        for u in &utterances {
+            let started = std::time::Instant::now();
+            ctx.now = coach::now();
+            let events = call.on_utterance(u, &ctx)?;
+            let micros = started.elapsed().as_micros() as u64;
+            out.push(CoachedUtterance { seq: u.seq, events, micros });
+        }
+        let end_s = utterances.last().map_or(0.0, |u| u.end_s);
+        let call_end = ctx.now + chrono::Duration::milliseconds((end_s * 1000.0) as i64);
+        let coaching = call.finish(&ctx, call_end)?;
+        Ok(CallReplay {
+            utterances: out,
+            coaching,
+        })
     }
 }
 

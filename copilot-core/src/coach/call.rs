@@ -356,20 +356,6 @@ impl CallCoach {
     }
 }
 
-/// Replays a call's classified utterances through a coach, in order, and returns every event
-/// they caused; the live session calls [`CallCoach::on_utterance`] the same way.
-pub(crate) fn replay(
-    coach: &mut CallCoach,
-    utterances: &[CallUtterance],
-    ctx: &CoachContext,
-) -> Result<Vec<CoachEvent>> {
-    let mut events = Vec::new();
-    for u in utterances {
-        events.extend(coach.on_utterance(u, ctx)?);
-    }
-    Ok(events)
-}
-
 /// The catalogue as the compliance check needs it.
 pub(crate) fn catalogue(store: &Store) -> Result<Vec<CatalogueProduct>> {
     let products = store.read(rows::catalogue)?;

@@ -29,23 +29,19 @@ pub(crate) struct CatalogueProduct {
 /// Matches one registration number in text whose numerals were turned into digits.
 #[derive(Debug)]
 struct NumberMatcher {
-    product: String,
     re: regex::Regex,
 }
 
 impl NumberMatcher {
     /// A matcher for the digits of `number`; none when it has fewer than six digits.
-    fn new(product: &str, number: &str) -> Option<NumberMatcher> {
+    fn new(number: &str) -> Option<NumberMatcher> {
         let digits: Vec<char> = number.chars().filter(char::is_ascii_digit).collect();
         if digits.len() < 6 {
             return None;
         }
         let body: Vec<String> = digits.iter().map(char::to_string).collect();
         let re = regex::Regex::new(&body.join(r"[\s|]*")).ok()?;
-        Some(NumberMatcher {
-            product: product.to_string(),
-            re,
-        })
+        Some(NumberMatcher { re })
     }
 
     /// True when the number occurs with no further digit just before or after it.
@@ -127,7 +123,7 @@ impl Tracker {
     pub(crate) fn new(playbook: &Playbook, catalogue: &[CatalogueProduct]) -> Tracker {
         let numbers = catalogue
             .iter()
-            .filter_map(|p| NumberMatcher::new(&p.id, p.registration_no.as_deref()?))
+            .filter_map(|p| NumberMatcher::new(p.registration_no.as_deref()?))
             .collect();
         let names = catalogue
             .iter()

@@ -13,6 +13,8 @@ pub(crate) mod compliance;
 pub(crate) mod playbook;
 mod sentiment;
 pub(crate) mod suggest;
+#[cfg(test)]
+mod tests;
 
 use crate::error::Result;
 use crate::Speaker;
@@ -236,6 +238,24 @@ pub struct CallCoaching {
     pub tasks: Vec<CoachingTask>,
     /// False when this call's streaks had already been counted (the call was finished twice).
     pub streaks_counted: bool,
+}
+
+/// The coach's events for one utterance of a replayed call, with the time they took.
+#[derive(Debug, Clone, PartialEq, uniffi::Record, serde::Serialize)]
+pub struct CoachedUtterance {
+    pub seq: u32,
+    pub events: Vec<CoachEvent>,
+    /// Microseconds from receiving the utterance to its events.
+    pub micros: u64,
+}
+
+/// A whole call replayed through the coach.
+#[derive(Debug, Clone, PartialEq, uniffi::Record, serde::Serialize)]
+pub struct CallReplay {
+    /// One entry per utterance, in order.
+    pub utterances: Vec<CoachedUtterance>,
+    /// What the coach concluded at the call's end.
+    pub coaching: CallCoaching,
 }
 
 /// The playbook in force, swapped atomically: a call finishes on the version it started with.
