@@ -44,7 +44,11 @@ pub fn run(engine: &Engine, command: CoachCommand) -> Result<bool> {
             if json {
                 println!("{}", serde_json::to_string_pretty(&outcome)?);
             } else {
-                let note = if outcome.recorded { "recorded" } else { "already recorded" };
+                let note = if outcome.recorded {
+                    "recorded"
+                } else {
+                    "already recorded"
+                };
                 println!("{} {} ({note})", outcome.suggestion_id, fate);
                 print_breaker(&outcome.breaker);
             }

@@ -14,8 +14,9 @@ mod notes;
 mod store;
 
 pub use coach::{
-    BreakerPhase, BreakerState, CallCoaching, CallReplay, CoachedUtterance, CallScore, CoachAlert, CoachEvent, CoachingTask,
-    ComplianceResult, FeedbackOutcome, SentimentPoint, Suggestion, SuggestionFate,
+    BreakerPhase, BreakerState, CallCoaching, CallReplay, CallScore, CoachAlert, CoachEvent,
+    CoachedUtterance, CoachingTask, ComplianceResult, FeedbackOutcome, SentimentPoint, Suggestion,
+    SuggestionFate,
 };
 pub use error::CopilotError;
 pub use models::{ModelState, ModelStatus};
@@ -279,7 +280,13 @@ impl Engine {
         let store = self.store.get()?;
         let settings = self.coach.playbook().breaker.clone();
         let key = (rep_id.as_str(), suggestion_id.as_str());
-        Ok(coach::breaker::record_feedback(&store, key, fate, coach::now(), &settings)?)
+        Ok(coach::breaker::record_feedback(
+            &store,
+            key,
+            fate,
+            coach::now(),
+            &settings,
+        )?)
     }
 
     /// Every scenario breaker of a rep, as of now (a frozen one whose cool-down ended is
@@ -287,7 +294,12 @@ impl Engine {
     pub fn breaker_states(&self, rep_id: String) -> Result<Vec<BreakerState>, CopilotError> {
         let store = self.store.get()?;
         let settings = self.coach.playbook().breaker.clone();
-        Ok(coach::breaker::states(&store, &rep_id, coach::now(), &settings)?)
+        Ok(coach::breaker::states(
+            &store,
+            &rep_id,
+            coach::now(),
+            &settings,
+        )?)
     }
 
     /// A manager's reset: closes a frozen or half-open scenario of a rep at once. A scenario
@@ -355,7 +367,11 @@ impl Engine {
             ctx.now = coach::now();
             let events = call.on_utterance(u, &ctx)?;
             let micros = started.elapsed().as_micros() as u64;
-            out.push(CoachedUtterance { seq: u.seq, events, micros });
+            out.push(CoachedUtterance {
+                seq: u.seq,
+                events,
+                micros,
+            });
         }
         let end_s = utterances.last().map_or(0.0, |u| u.end_s);
         let call_end = ctx.now + chrono::Duration::milliseconds((end_s * 1000.0) as i64);

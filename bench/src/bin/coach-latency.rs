@@ -5,7 +5,8 @@
 //! Replays a scripted Chinese and English call (objections, compliance statements, small talk)
 //! CALLS times (default 20) through `Engine::coach_call` and prints p50 and p95 of the coach's
 //! own time per utterance, split into customer utterances (encoder, suggestions, sentiment)
-//! and rep utterances (compliance only). Classification is done beforehand and not counted.
+//! and rep utterances (compliance only), and the encoder alone on the customer lines, since a
+//! customer utterance costs one embedding. Classification is done beforehand and not counted.
 
 use copilot_bench::models_dir;
 use copilot_core::{CallUtterance, Engine, EngineConfig, Speaker, Utterance};
@@ -18,7 +19,10 @@ const CALL: &[(&str, &str)] = &[
     ("customer", "康泰医疗给的报价便宜不少"),
     ("rep", "注册证号是国械注准二零一九三零六零一零零"),
     ("customer", "这个得院长拍板，我做不了主"),
-    ("customer", "okay but the price is still way too high for us"),
+    (
+        "customer",
+        "okay but the price is still way too high for us",
+    ),
     ("customer", "we don't have budget left this year"),
     ("rep", "the quote is valid for thirty days"),
     ("customer", "行吧，你下周把合同发过来"),
@@ -38,7 +42,11 @@ fn classified(engine: &Engine) -> Vec<CallUtterance> {
     let mut previous: Option<String> = None;
     let mut out = Vec::new();
     for (seq, (who, text)) in CALL.iter().enumerate() {
-        let speaker = if *who == "rep" { Speaker::Rep } else { Speaker::Customer };
+        let speaker = if *who == "rep" {
+            Speaker::Rep
+        } else {
+            Speaker::Customer
+        };
         let utterance = Utterance {
             text: text.to_string(),
             speaker: Some(speaker),
@@ -58,7 +66,10 @@ fn classified(engine: &Engine) -> Vec<CallUtterance> {
 }
 
 fn main() {
-    let calls: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(20);
+    let calls: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(20);
     let data = std::env::temp_dir().join(format!("coach-latency-{}", std::process::id()));
     let engine = Engine::new(EngineConfig {
         models_dir: models_dir().display().to_string(),
@@ -85,12 +96,25 @@ fn main() {
             }
         }
     }
+    let mut encoder = Vec::new();
+    for (_, text) in CALL.iter().filter(|(who, _)| *who == "customer") {
+        let started = std::time::Instant::now();
+        engine.embed(text.to_string()).expect("embed");
+        encoder.push(started.elapsed().as_secs_f64() * 1e3);
+    }
+    let (e50, e95) = percentiles(encoder);
     let (c50, c95) = percentiles(customer.clone());
     let (r50, r95) = percentiles(rep.clone());
     let (a50, a95) = percentiles([customer, rep].concat());
-    println!("coach latency over {calls} calls of {} utterances ({events} events)", CALL.len());
+    println!(
+        "coach latency over {calls} calls of {} utterances ({events} events)",
+        CALL.len()
+    );
     println!("  customer utterances  p50 {c50:7.2} ms  p95 {c95:7.2} ms");
     println!("  rep utterances       p50 {r50:7.2} ms  p95 {r95:7.2} ms");
     println!("  all                  p50 {a50:7.2} ms  p95 {a95:7.2} ms");
+    println!(
+        "  encoder alone        p50 {e50:7.2} ms  p95 {e95:7.2} ms (one embedding, for scale)"
+    );
     let _ = std::fs::remove_dir_all(&data);
 }

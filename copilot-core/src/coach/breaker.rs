@@ -125,7 +125,9 @@ impl Breaker {
             (SuggestionFate::Deleted, BreakerPhase::Closed) => {
                 self.deleted_in_row += 1;
                 let limit = settings.deletions_to_freeze;
-                (self.deleted_in_row >= limit).then(|| self.freeze(now)).flatten()
+                (self.deleted_in_row >= limit)
+                    .then(|| self.freeze(now))
+                    .flatten()
             }
         }
     }
@@ -238,7 +240,7 @@ pub(crate) fn gate(
     now: DateTime<FixedOffset>,
     settings: &BreakerSettings,
 ) -> Result<BreakerPhase> {
-    let frozen = store.read(|c| Ok(rows::breaker(c, rep, scenario)?))?;
+    let frozen = store.read(|c| rows::breaker(c, rep, scenario))?;
     if frozen.as_ref().is_none_or(|r| r.state == "closed") {
         return Ok(BreakerPhase::Closed);
     }
@@ -391,8 +393,18 @@ mod tests {
         let path = dir.path().join(DB_FILE);
         let store = Store::open(&path).unwrap();
         // Closed: one deletion counts, a use resets the count, two in a row freeze.
-        assert_eq!(feedback(&store, "s1", SuggestionFate::Deleted, 0.0).breaker.deleted_in_row, 1);
-        assert_eq!(feedback(&store, "s2", SuggestionFate::Used, 0.1).breaker.deleted_in_row, 0);
+        assert_eq!(
+            feedback(&store, "s1", SuggestionFate::Deleted, 0.0)
+                .breaker
+                .deleted_in_row,
+            1
+        );
+        assert_eq!(
+            feedback(&store, "s2", SuggestionFate::Used, 0.1)
+                .breaker
+                .deleted_in_row,
+            0
+        );
         feedback(&store, "s3", SuggestionFate::Deleted, 0.2);
         let frozen = feedback(&store, "s4", SuggestionFate::Deleted, 0.3);
         assert_eq!(frozen.breaker.state, BreakerPhase::Open);
@@ -467,21 +479,41 @@ mod tests {
     fn unknown_suggestions_repeats_and_needless_resets_have_defined_results() {
         let (_dir, store) = crate::store::tests::temp_store();
         let s = settings();
-        let unknown = record_feedback(&store, ("rep-li", "nope"), SuggestionFate::Used, at(0.0), &s);
+        let unknown = record_feedback(
+            &store,
+            ("rep-li", "nope"),
+            SuggestionFate::Used,
+            at(0.0),
+            &s,
+        );
         assert!(matches!(unknown, Err(Error::NotFound(_))));
         show(&store, "s1");
-        let other_rep = record_feedback(&store, ("rep-wang", "s1"), SuggestionFate::Used, at(0.0), &s);
+        let other_rep = record_feedback(
+            &store,
+            ("rep-wang", "s1"),
+            SuggestionFate::Used,
+            at(0.0),
+            &s,
+        );
         assert!(matches!(other_rep, Err(Error::NotFound(_))));
 
         assert!(feedback(&store, "s1", SuggestionFate::Deleted, 0.0).recorded);
-        let same = record_feedback(&store, ("rep-li", "s1"), SuggestionFate::Deleted, at(0.1), &s);
+        let same = record_feedback(
+            &store,
+            ("rep-li", "s1"),
+            SuggestionFate::Deleted,
+            at(0.1),
+            &s,
+        );
         let same = same.unwrap();
         assert!(!same.recorded, "a repeated final fate changes nothing");
         assert_eq!(same.breaker.deleted_in_row, 1);
         let other = record_feedback(&store, ("rep-li", "s1"), SuggestionFate::Used, at(0.2), &s);
         assert!(matches!(other, Err(Error::InvalidInput(ref m)) if m.contains("final fate")));
         let count: i64 = store
-            .read(|c| Ok(c.query_row("SELECT count(*) FROM suggestion_feedback", [], |r| r.get(0))?))
+            .read(
+                |c| Ok(c.query_row("SELECT count(*) FROM suggestion_feedback", [], |r| r.get(0))?),
+            )
             .unwrap();
         assert_eq!(count, 1);
 

@@ -10,9 +10,9 @@
 use super::compliance::{self, CatalogueProduct, Tracker};
 use super::playbook::Playbook;
 use super::sentiment::{Curve, Scored};
+use super::Suggestion;
 use super::{breaker, suggest};
 use super::{BreakerPhase, CallCoaching, CallScore, CoachAlert, CoachEvent, CoachingTask};
-use super::Suggestion;
 use crate::error::Result;
 use crate::nlu::classify::EncoderSource;
 use crate::nlu::text;
@@ -108,7 +108,12 @@ impl CallCoach {
         }
     }
 
-    fn compliance_events(&mut self, u: &CallUtterance, folded: &str, lang: &str) -> Vec<CoachEvent> {
+    fn compliance_events(
+        &mut self,
+        u: &CallUtterance,
+        folded: &str,
+        lang: &str,
+    ) -> Vec<CoachEvent> {
         let first = self.tracker.observe(&self.playbook, u, folded);
         if !first.is_empty() {
             self.language = lang.to_string();
@@ -139,8 +144,18 @@ impl CallCoach {
         if phase == BreakerPhase::Open {
             return Ok(self.questions(u.seq, &scenario, language));
         }
-        let ranked = suggest::rank(&self.playbook, index, query, (&scenario, language), &self.seen_scripts);
-        let top = if phase == BreakerPhase::HalfOpen { 1 } else { self.playbook.suggest.top };
+        let ranked = suggest::rank(
+            &self.playbook,
+            index,
+            query,
+            (&scenario, language),
+            &self.seen_scripts,
+        );
+        let top = if phase == BreakerPhase::HalfOpen {
+            1
+        } else {
+            self.playbook.suggest.top
+        };
         let suggestions = self.suggestions(&ranked, top, phase == BreakerPhase::HalfOpen);
         if suggestions.is_empty() {
             return Ok(None);
@@ -166,7 +181,12 @@ impl CallCoach {
         })
     }
 
-    fn suggestions(&mut self, ranked: &[suggest::Ranked], top: usize, trial: bool) -> Vec<Suggestion> {
+    fn suggestions(
+        &mut self,
+        ranked: &[suggest::Ranked],
+        top: usize,
+        trial: bool,
+    ) -> Vec<Suggestion> {
         let of = ranked.len();
         let mut out = Vec::new();
         for (n, r) in ranked.iter().take(top).enumerate() {
@@ -206,8 +226,10 @@ impl CallCoach {
             })
             .collect();
         let at = ctx.now.to_rfc3339();
-        ctx.store.write(|tx| rows::save_suggestions(tx, &rows, &at))?;
-        self.seen_scripts.extend(suggestions.iter().map(|s| s.script_id.clone()));
+        ctx.store
+            .write(|tx| rows::save_suggestions(tx, &rows, &at))?;
+        self.seen_scripts
+            .extend(suggestions.iter().map(|s| s.script_id.clone()));
         Ok(())
     }
 
@@ -218,17 +240,25 @@ impl CallCoach {
         (index, query): (&super::playbook::PlaybookIndex, &[f32]),
         language: &str,
     ) -> Option<CoachEvent> {
-        let (score, _) = suggest::sentiment(&self.playbook, index, query);
+        let (score, class) = suggest::sentiment(&self.playbook, index, query);
+        let label = self
+            .playbook
+            .classes
+            .get(class)
+            .map_or("", |c| c.id.as_str());
         let point = Scored {
             seq: u.seq,
             at_s: u.start_s,
             score,
+            label: label.to_string(),
         };
         let fall = self.curve.push(point, &self.playbook.sentiment)?;
         let message = if language == "zh" {
             format!("客户情绪明显下滑（下降 {fall:.1}），先倾听、确认对方的顾虑")
         } else {
-            format!("The customer's mood fell sharply (by {fall:.1}); listen and confirm the concern")
+            format!(
+                "The customer's mood fell sharply (by {fall:.1}); listen and confirm the concern"
+            )
         };
         Some(CoachEvent::Alert {
             seq: u.seq,
@@ -351,7 +381,11 @@ impl CallCoach {
             .iter()
             .filter_map(|(v, w)| v.map(|v| (v * w, *w)))
             .fold((0.0, 0.0), |(s, t), (v, w)| (s + v, t + w));
-        let overall = if weight > 0.0 { 100.0 * sum / weight } else { 0.0 };
+        let overall = if weight > 0.0 {
+            100.0 * sum / weight
+        } else {
+            0.0
+        };
         CallScore { overall, ..parts }
     }
 }

@@ -49,7 +49,8 @@ impl NumberMatcher {
         self.re.find_iter(digits).any(|m| {
             let before = digits.get(..m.start()).and_then(|s| s.chars().next_back());
             let after = digits.get(m.end()..).and_then(|s| s.chars().next());
-            !before.is_some_and(|c| c.is_ascii_digit()) && !after.is_some_and(|c| c.is_ascii_digit())
+            !before.is_some_and(|c| c.is_ascii_digit())
+                && !after.is_some_and(|c| c.is_ascii_digit())
         })
     }
 }
@@ -217,7 +218,12 @@ impl Tracker {
     }
 
     /// The result of one item, in `language` for its description.
-    pub(crate) fn result(&self, playbook: &Playbook, index: usize, language: &str) -> Option<ComplianceResult> {
+    pub(crate) fn result(
+        &self,
+        playbook: &Playbook,
+        index: usize,
+        language: &str,
+    ) -> Option<ComplianceResult> {
         let item = playbook.compliance.get(index)?;
         let hit = self.items.get(index)?.hit.as_ref();
         Some(ComplianceResult {
@@ -291,7 +297,10 @@ mod tests {
     fn catalogue() -> Vec<CatalogueProduct> {
         vec![CatalogueProduct {
             id: "US-M7".into(),
-            names: vec!["便携式彩色超声诊断仪".into(), "Portable colour ultrasound system".into()],
+            names: vec![
+                "便携式彩色超声诊断仪".into(),
+                "Portable colour ultrasound system".into(),
+            ],
             registration_no: Some("国械注准20193060100".into()),
         }]
     }
@@ -301,7 +310,9 @@ mod tests {
         let mut tracker = Tracker::new(&playbook, &catalogue());
         let u = utterance(0, Some(Speaker::Rep), text);
         let first = tracker.observe(&playbook, &u, &text::fold(text));
-        first.iter().any(|&i| playbook.compliance[i].id == "registration_no")
+        first
+            .iter()
+            .any(|&i| playbook.compliance[i].id == "registration_no")
     }
 
     #[test]
@@ -355,10 +366,16 @@ mod tests {
         };
         assert_eq!(hits("您好，本次通话录音"), ["recording_notice"]);
         assert_eq!(hits("提醒您一下，这次通话会被录音。"), ["recording_notice"]);
-        assert_eq!(hits("Just so you know, this call is being recorded."), ["recording_notice"]);
+        assert_eq!(
+            hits("Just so you know, this call is being recorded."),
+            ["recording_notice"]
+        );
         assert_eq!(hits("这个报价有效期是三十天"), ["quote_validity"]);
         assert_eq!(hits("The quote is valid for 30 days."), ["quote_validity"]);
-        assert_eq!(hits("our offer is valid until the end of the month"), ["quote_validity"]);
+        assert_eq!(
+            hits("our offer is valid until the end of the month"),
+            ["quote_validity"]
+        );
         assert!(hits("我们下周再通话").is_empty());
         assert!(hits("the price is fair").is_empty());
     }

@@ -53,6 +53,8 @@ pub struct SentimentPoint {
     pub seq: u32,
     /// The moving average of the last few scores: the curve to draw.
     pub smoothed: f32,
+    /// The playbook's sentiment class nearest to the utterance (`positive`, `neutral`, ...).
+    pub label: String,
 }
 
 /// A rep's reaction to a suggestion.

@@ -371,7 +371,7 @@ impl Builder<'_> {
         }
         let w = &form.score.weights;
         let parts = [w.required, w.commitments, w.phrases, w.sentiment];
-        if parts.iter().any(|p| !(*p >= 0.0)) || parts.iter().sum::<f32>() <= 0.0 {
+        if parts.iter().any(|p| p.is_nan() || *p < 0.0) || parts.iter().sum::<f32>() <= 0.0 {
             let reason = "score: weights >= 0 and not all zero";
             return Err(refuse(self.header("score"), reason));
         }
@@ -486,7 +486,10 @@ impl Builder<'_> {
         guides: &HashMap<(String, String), Vec<String>>,
     ) -> Result<()> {
         for form in scripts {
-            let key = (form.scenario.get_ref().clone(), form.language.get_ref().clone());
+            let key = (
+                form.scenario.get_ref().clone(),
+                form.language.get_ref().clone(),
+            );
             if !guides.contains_key(&key) {
                 let reason = format!(
                     "scripts for '{}' in '{}' have no guiding questions for a frozen breaker",
@@ -514,7 +517,7 @@ impl Builder<'_> {
                 let reason = format!("compliance item '{id}' has no patterns and no numbers");
                 return Err(refuse(line, &reason));
             }
-            if form.due_by_s.is_some_and(|d| !(d >= 0.0)) {
+            if form.due_by_s.is_some_and(|d| d.is_nan() || d < 0.0) {
                 let reason = format!("compliance item '{id}': due_by_s must be >= 0");
                 return Err(refuse(line, &reason));
             }
@@ -617,7 +620,10 @@ mod tests {
             }
         }
         let ids: Vec<&str> = playbook.compliance.iter().map(|c| c.id.as_str()).collect();
-        assert_eq!(ids, ["registration_no", "recording_notice", "quote_validity"]);
+        assert_eq!(
+            ids,
+            ["registration_no", "recording_notice", "quote_validity"]
+        );
     }
 
     #[test]
@@ -636,7 +642,11 @@ mod tests {
     fn every_kind_of_malformed_playbook_is_refused_with_its_line() {
         let d = DEFAULT;
         let cases: Vec<(String, usize, &str)> = vec![
-            (d.replace("format = 1", "format = 7"), line_with(d, "format = 1"), "format 7"),
+            (
+                d.replace("format = 1", "format = 7"),
+                line_with(d, "format = 1"),
+                "format 7",
+            ),
             (d.replace("format = 1\n", ""), 1, "format"),
             ("format = 1\nversion = [".into(), 2, ""),
             (
@@ -644,7 +654,11 @@ mod tests {
                 line_with(d, "version = \"2026.12-default.1\""),
                 "version",
             ),
-            (d.replace("top = 3", "top = 0"), line_with(d, "[suggest]"), "top"),
+            (
+                d.replace("top = 3", "top = 0"),
+                line_with(d, "[suggest]"),
+                "top",
+            ),
             (
                 d.replace("cool_down_hours = 24", "cool_down_hours = -1"),
                 line_with(d, "[breaker]"),
@@ -681,12 +695,16 @@ mod tests {
                 "",
             ),
             (
-                d.replace("language = \"en\"\nsituation = \"the customer says the ultrasound", "language = \"english\"\nsituation = \"the customer says the ultrasound"),
+                d.replace(
+                    "language = \"en\"\nsituation = \"the customer says the ultrasound",
+                    "language = \"english\"\nsituation = \"the customer says the ultrasound",
+                ),
                 line_with(d, "id = \"price_too_high-en-1\"") + 2,
                 "english",
             ),
             (
-                d.replace("colour = 1", "").replace("[suggest]\n", "[suggest]\ncolour = 1\n"),
+                d.replace("colour = 1", "")
+                    .replace("[suggest]\n", "[suggest]\ncolour = 1\n"),
                 line_with(d, "[suggest]") + 1,
                 "colour",
             ),
@@ -706,12 +724,18 @@ mod tests {
                 "no patterns",
             ),
             (
-                d.replace("applies = \"all\"\ndue_by_s", "applies = \"products\"\ndue_by_s"),
+                d.replace(
+                    "applies = \"all\"\ndue_by_s",
+                    "applies = \"products\"\ndue_by_s",
+                ),
                 line_with(d, "due_by_s = 60") - 1,
                 "lists none",
             ),
             (
-                d.replace("applies = \"all\"\ndue_by_s", "applies = \"some\"\ndue_by_s"),
+                d.replace(
+                    "applies = \"all\"\ndue_by_s",
+                    "applies = \"some\"\ndue_by_s",
+                ),
                 line_with(d, "due_by_s = 60") - 1,
                 "neither",
             ),

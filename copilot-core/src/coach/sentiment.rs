@@ -10,11 +10,13 @@ use super::playbook::SentimentSettings;
 use super::SentimentPoint;
 
 /// One scored utterance.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct Scored {
     pub seq: u32,
     pub at_s: f64,
     pub score: f32,
+    /// The nearest sentiment class.
+    pub label: String,
 }
 
 /// The customer's sentiment so far, for one call.
@@ -55,6 +57,7 @@ impl Curve {
                 turning_point: t,
                 seq: p.seq,
                 smoothed: *s,
+                label: p.label.clone(),
             })
             .collect()
     }
@@ -127,9 +130,16 @@ mod tests {
     fn peaks_and_troughs_with_a_large_swing_are_turning_points() {
         let s = [0.0, 0.4, 0.9, 0.3, -0.5, -0.6, -0.55, 0.2, 0.3];
         let marks = turning_points(&s, 0.5);
-        let at: Vec<usize> = marks.iter().enumerate().filter(|(_, t)| **t).map(|(i, _)| i).collect();
+        let at: Vec<usize> = marks
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| **t)
+            .map(|(i, _)| i)
+            .collect();
         assert_eq!(at, [2, 5]);
-        assert!(turning_points(&[0.1, 0.2, 0.1, 0.2, 0.1], 0.5).iter().all(|t| !t));
+        assert!(turning_points(&[0.1, 0.2, 0.1, 0.2, 0.1], 0.5)
+            .iter()
+            .all(|t| !t));
         assert!(turning_points(&[], 0.5).is_empty());
     }
 
@@ -142,6 +152,7 @@ mod tests {
                 seq: i as u32,
                 at_s: i as f64,
                 score,
+                label: String::new(),
             };
             alerts.push(curve.push(point, &settings()).is_some());
         }

@@ -61,7 +61,11 @@ fn texts(playbook: &Playbook) -> Vec<&str> {
     situations.chain(examples).collect()
 }
 
-fn embeddings(texts: &[&str], encoder: &Encoder, cache_dir: Option<&Path>) -> Result<Vec<Vec<f32>>> {
+fn embeddings(
+    texts: &[&str],
+    encoder: &Encoder,
+    cache_dir: Option<&Path>,
+) -> Result<Vec<Vec<f32>>> {
     // The tag keeps these vectors apart from a lexicon with the very same sentences.
     let mut parts: Vec<&str> = vec!["playbook"];
     parts.extend_from_slice(texts);
@@ -149,7 +153,10 @@ pub(crate) fn sentiment(playbook: &Playbook, index: &PlaybookIndex, query: &[f32
         .enumerate()
         .max_by(|a, b| a.1.total_cmp(b.1))
         .map_or((0, 0.0), |(i, s)| (i, *s));
-    let weights: Vec<f32> = sims.iter().map(|s| ((s - best.1) / temperature).exp()).collect();
+    let weights: Vec<f32> = sims
+        .iter()
+        .map(|s| ((s - best.1) / temperature).exp())
+        .collect();
     let total: f32 = weights.iter().sum::<f32>().max(1e-12);
     let value = playbook
         .classes

@@ -17,7 +17,8 @@ fn root() -> PathBuf {
 }
 
 fn encoder() -> Arc<Encoder> {
-    let dir = std::env::var_os("COPILOT_MODELS").map_or_else(|| root().join("models"), PathBuf::from);
+    let dir =
+        std::env::var_os("COPILOT_MODELS").map_or_else(|| root().join("models"), PathBuf::from);
     let weights = dir.join("e5-small-q4_0.gguf");
     Arc::new(Encoder::load(&weights, &dir.join("e5-small-tokenizer.json")).unwrap())
 }
@@ -31,7 +32,13 @@ fn at(hours: f64) -> DateTime<FixedOffset> {
     base + Duration::milliseconds((hours * 3.6e6) as i64)
 }
 
-fn said(seq: u32, speaker: Speaker, text: &str, intent: &str, objection: Option<&str>) -> CallUtterance {
+fn said(
+    seq: u32,
+    speaker: Speaker,
+    text: &str,
+    intent: &str,
+    objection: Option<&str>,
+) -> CallUtterance {
     CallUtterance {
         seq,
         start_s: f64::from(seq) * 6.0,
@@ -87,10 +94,22 @@ fn rep_call(store: &Store, call: &str, hours: f64, with_number: bool) -> CallCoa
     };
     let mut lines = vec![
         said(0, Speaker::Rep, "您好，本次通话录音。", "greeting", None),
-        said(1, Speaker::Rep, "这款便携式彩色超声诊断仪报价有效期三十天", "other", None),
+        said(
+            1,
+            Speaker::Rep,
+            "这款便携式彩色超声诊断仪报价有效期三十天",
+            "other",
+            None,
+        ),
     ];
     if with_number {
-        lines.push(said(2, Speaker::Rep, "注册证号国械注准二零一九三零六零一零零", "other", None));
+        lines.push(said(
+            2,
+            Speaker::Rep,
+            "注册证号国械注准二零一九三零六零一零零",
+            "other",
+            None,
+        ));
     }
     for u in &lines {
         coach.on_utterance(u, &ctx).unwrap();
@@ -99,7 +118,9 @@ fn rep_call(store: &Store, call: &str, hours: f64, with_number: bool) -> CallCoa
 }
 
 fn tasks(store: &Store) -> Vec<serde_json::Value> {
-    let records = store.read(|c| crate::store::outbox::pending(c, 1000)).unwrap();
+    let records = store
+        .read(|c| crate::store::outbox::pending(c, 1000))
+        .unwrap();
     records
         .iter()
         .filter(|r| r.kind == "coaching_task")
@@ -113,7 +134,11 @@ fn three_calls_without_the_number_raise_one_task_and_the_fourth_none() {
     let mut raised = Vec::new();
     for n in 1..=4 {
         let coaching = rep_call(&store, &format!("call-{n}"), f64::from(n), false);
-        let missed = coaching.compliance.iter().find(|c| c.item == "registration_no").unwrap();
+        let missed = coaching
+            .compliance
+            .iter()
+            .find(|c| c.item == "registration_no")
+            .unwrap();
         assert!(!missed.satisfied);
         raised.push(coaching.tasks.len());
         assert_eq!(tasks(&store).len(), usize::from(n >= 3), "after call {n}");
@@ -122,7 +147,10 @@ fn three_calls_without_the_number_raise_one_task_and_the_fourth_none() {
     let task = &tasks(&store)[0];
     assert_eq!(task["item"], "registration_no");
     assert_eq!(task["rep_id"], "rep-li");
-    assert_eq!(task["call_ids"], serde_json::json!(["call-1", "call-2", "call-3"]));
+    assert_eq!(
+        task["call_ids"],
+        serde_json::json!(["call-1", "call-2", "call-3"])
+    );
     assert_eq!(task["due_at"], at(3.5 + 4.0).to_rfc3339());
     // The other items were said in every call: no task for them.
     assert!(tasks(&store).iter().all(|t| t["item"] == "registration_no"));
@@ -134,14 +162,21 @@ fn a_call_with_the_number_resets_the_streak_and_a_call_counts_once() {
     rep_call(&store, "a", 1.0, false);
     rep_call(&store, "b", 2.0, false);
     let with = rep_call(&store, "c", 3.0, true);
-    let number = with.compliance.iter().find(|c| c.item == "registration_no").unwrap();
+    let number = with
+        .compliance
+        .iter()
+        .find(|c| c.item == "registration_no")
+        .unwrap();
     assert!(number.satisfied);
     assert_eq!(number.at_s, Some(12.0));
     rep_call(&store, "d", 4.0, false);
     rep_call(&store, "e", 5.0, false);
     let again = rep_call(&store, "e", 5.1, false);
     assert!(!again.streaks_counted);
-    assert!(tasks(&store).is_empty(), "c broke the streak; e counted once");
+    assert!(
+        tasks(&store).is_empty(),
+        "c broke the streak; e counted once"
+    );
     assert_eq!(rep_call(&store, "f", 6.0, false).tasks.len(), 1);
 }
 
@@ -170,17 +205,39 @@ fn live_events_suggest_without_repeats_and_freeze_to_questions() {
         cache_dir: Some(&cache),
         now: at(0.0),
     };
-    let objection = |seq, text: &str| said(seq, Speaker::Customer, text, "objection", Some("price_too_high"));
-    let first = coach.on_utterance(&objection(0, "你们这个超声也太贵了吧"), &ctx).unwrap();
-    let Some(CoachEvent::Suggestions { suggestions, scenario, .. }) = first.first() else {
+    let objection = |seq, text: &str| {
+        said(
+            seq,
+            Speaker::Customer,
+            text,
+            "objection",
+            Some("price_too_high"),
+        )
+    };
+    let first = coach
+        .on_utterance(&objection(0, "你们这个超声也太贵了吧"), &ctx)
+        .unwrap();
+    let Some(CoachEvent::Suggestions {
+        suggestions,
+        scenario,
+        ..
+    }) = first.first()
+    else {
         panic!("no suggestions: {first:?}");
     };
     assert_eq!(scenario, "price_too_high");
     assert_eq!(suggestions.len(), 3);
-    assert!(suggestions.iter().all(|s| s.language == "zh" && s.scenario == "price_too_high"));
+    assert!(suggestions
+        .iter()
+        .all(|s| s.language == "zh" && s.scenario == "price_too_high"));
     assert!(suggestions.windows(2).all(|w| w[0].score >= w[1].score));
-    let second = coach.on_utterance(&objection(1, "还是觉得价格偏高"), &ctx).unwrap();
-    let Some(CoachEvent::Suggestions { suggestions: more, .. }) = second.first() else {
+    let second = coach
+        .on_utterance(&objection(1, "还是觉得价格偏高"), &ctx)
+        .unwrap();
+    let Some(CoachEvent::Suggestions {
+        suggestions: more, ..
+    }) = second.first()
+    else {
         panic!("no second suggestions: {second:?}");
     };
     assert_eq!(more.len(), 1, "four zh scripts: three seen, one left");
@@ -189,8 +246,14 @@ fn live_events_suggest_without_repeats_and_freeze_to_questions() {
     // The rep deletes two in a row: the next objection gets guiding questions instead.
     for s in suggestions.iter().take(2) {
         let key = ("rep-li", s.id.as_str());
-        breaker::record_feedback(&store, key, SuggestionFate::Deleted, at(0.1), &playbook.breaker)
-            .unwrap();
+        breaker::record_feedback(
+            &store,
+            key,
+            SuggestionFate::Deleted,
+            at(0.1),
+            &playbook.breaker,
+        )
+        .unwrap();
     }
     let mut frozen = CallCoach::new(playbook.clone(), setup("live-2"));
     ctx.now = at(1.0);
@@ -233,7 +296,13 @@ fn top_suggestion_scenario_on_the_labelled_objections() {
         let c = nlu.classify(&u, &source).unwrap();
         let scenario = c.objection.unwrap_or(c.intent);
         let query = encoder.embed(utterance).unwrap();
-        let ranked = suggest::rank(&playbook, &index, &query, (&scenario, *language), &Default::default());
+        let ranked = suggest::rank(
+            &playbook,
+            &index,
+            &query,
+            (&scenario, *language),
+            &Default::default(),
+        );
         let top = ranked.first().and_then(|r| playbook.scripts.get(r.script));
         total += 1;
         right += usize::from(top.is_some_and(|s| s.scenario == *gold));

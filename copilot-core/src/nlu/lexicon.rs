@@ -218,8 +218,7 @@ impl Lexicon {
     /// the line it is on and the reason.
     pub(crate) fn parse(source: &str) -> Result<Lexicon> {
         check_format(source, FORMAT).map_err(|(line, reason)| refuse(line, &reason))?;
-        let form: FileForm =
-            toml::from_str(source).map_err(|err| refuse_toml(source, &err))?;
+        let form: FileForm = toml::from_str(source).map_err(|err| refuse_toml(source, &err))?;
         Builder::new(source).build(form)
     }
 
@@ -591,7 +590,10 @@ pub(crate) fn read_text(path: &std::path::Path) -> std::result::Result<String, (
 }
 
 /// Checks the top-level `format` key of a TOML data file against the one this build reads.
-pub(crate) fn check_format(source: &str, expected: i64) -> std::result::Result<(), (usize, String)> {
+pub(crate) fn check_format(
+    source: &str,
+    expected: i64,
+) -> std::result::Result<(), (usize, String)> {
     let probe: Probe = toml::from_str(source).map_err(|err| toml_refusal(source, &err))?;
     match probe.format {
         None => Err((1, "the top-level key 'format' is missing".into())),

@@ -77,7 +77,12 @@ pub(crate) fn suggestion(conn: &Connection, id: &str) -> Result<Option<Suggestio
 }
 
 /// Records a suggestion's fate: on its row, in `suggestion_feedback`, and as an outbox event.
-pub(crate) fn record_fate(tx: &Transaction, row: &SuggestionRow, fate: &str, at: &str) -> Result<()> {
+pub(crate) fn record_fate(
+    tx: &Transaction,
+    row: &SuggestionRow,
+    fate: &str,
+    at: &str,
+) -> Result<()> {
     tx.execute(
         "UPDATE coach_suggestions SET fate = ?2, fate_at = ?3 WHERE id = ?1",
         params![row.id, fate, at],
@@ -193,9 +198,11 @@ pub(crate) fn mark_call_counted(tx: &Transaction, call: &str, rep: &str, at: &st
     Ok(inserted == 1)
 }
 
-/// The registration number of every catalogue product that has one, with its names:
-/// `(id, [name_zh, name_en], registration_no)`.
-pub(crate) fn catalogue(conn: &Connection) -> Result<Vec<(String, Vec<String>, Option<String>)>> {
+/// A catalogue product: `(id, [name_zh, name_en], registration_no)`.
+pub(crate) type ProductRow = (String, Vec<String>, Option<String>);
+
+/// Every catalogue product with its names and registration number.
+pub(crate) fn catalogue(conn: &Connection) -> Result<Vec<ProductRow>> {
     let mut stmt =
         conn.prepare_cached("SELECT id, name_zh, name_en, registration_no FROM products")?;
     let rows = stmt.query_map([], |r| {
