@@ -9,6 +9,7 @@ use copilot_core::{Engine, EngineConfig, ModelState, ModelStatus, TranscribeOpti
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod coach_cmd;
 mod store_cmd;
 mod understand;
 
@@ -52,6 +53,8 @@ enum Command {
     },
     #[command(flatten)]
     Store(store_cmd::StoreCommand),
+    #[command(flatten)]
+    Coach(coach_cmd::CoachCommand),
     // Understanding utterances (issue 4).
     /// Classify one utterance per stdin line (optionally prefixed `rep:` or `customer:`).
     Classify {
@@ -169,6 +172,7 @@ fn run(cli: Cli) -> Result<bool> {
             Ok(true)
         }
         Command::Store(command) => store_cmd::run(&engine, command),
+        Command::Coach(command) => coach_cmd::run(&engine, command),
         Command::Classify { json, lexicon } => {
             load_lexicon(&engine, lexicon)?;
             understand::classify_stdin(&engine, json)?;

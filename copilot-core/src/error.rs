@@ -28,6 +28,8 @@ pub(crate) enum Error {
     Vad(String),
     #[error("the lexicon is refused at line {line}: {reason}")]
     Lexicon { line: usize, reason: String },
+    #[error("the playbook is refused at line {line}: {reason}")]
+    Playbook { line: usize, reason: String },
     #[error("the encoder failed: {0}")]
     Encoder(String),
     #[error("could not use the folder {path}: {source}")]
@@ -114,6 +116,10 @@ impl From<Error> for CopilotError {
             }
             Error::Lexicon { .. } => {
                 tracing::warn!(%reason, "lexicon refused");
+                CopilotError::InvalidInput { reason }
+            }
+            Error::Playbook { .. } => {
+                tracing::warn!(%reason, "playbook refused");
                 CopilotError::InvalidInput { reason }
             }
             Error::Encoder(_) => {

@@ -15,7 +15,11 @@ mod script;
 mod session;
 mod store;
 
-pub use coach::{ComplianceResult, SentimentPoint};
+pub use coach::{
+    BreakerPhase, BreakerState, CallCoaching, CallReplay, CallScore, CoachAlert, CoachEvent,
+    CoachedUtterance, CoachingTask, ComplianceResult, FeedbackOutcome, SentimentPoint, Suggestion,
+    SuggestionFate,
+};
 pub use error::CopilotError;
 pub use models::{ModelState, ModelStatus};
 pub use nlu::{Classification, Evidence, EvidenceSource, Utterance};
@@ -137,6 +141,7 @@ pub struct Engine {
     store: store::Slot,
     vad: Mutex<Option<Arc<audio::vad::SileroVad>>>,
     nlu: nlu::Nlu,
+    coach: coach::Coach,
 }
 
 #[uniffi::export]
@@ -159,6 +164,7 @@ impl Engine {
             asr: Mutex::new(HashMap::new()),
             vad: Mutex::new(None),
             nlu,
+            coach: coach::Coach::new()?,
         }))
     }
 
@@ -277,6 +283,125 @@ impl Engine {
     /// The L2-normalised multilingual e5-small embedding of a text, as an e5 query.
     pub fn embed(&self, text: String) -> Result<Vec<f32>, CopilotError> {
         Ok(self.encoder()?.embed(&text)?)
+    }
+}
+
+// Coaching: the playbook and the circuit breaker (issue 6).
+#[uniffi::export]
+impl Engine {
+    /// Records a rep's reaction to a suggestion the coach showed, and moves the breaker of its
+    /// scenario. An unknown suggestion (or one shown to another rep) is `NotFound`; the same
+    /// final fate twice changes nothing (`recorded` is false); a different final fate after one
+    /// was recorded is `InvalidInput`.
+    pub fn record_feedback(
+        &self,
+        rep_id: String,
+        suggestion_id: String,
+        fate: SuggestionFate,
+    ) -> Result<FeedbackOutcome, CopilotError> {
+        let store = self.store.get()?;
+        let settings = self.coach.playbook().breaker.clone();
+        let key = (rep_id.as_str(), suggestion_id.as_str());
+        Ok(coach::breaker::record_feedback(
+            &store,
+            key,
+            fate,
+            coach::now(),
+            &settings,
+        )?)
+    }
+
+    /// Every scenario breaker of a rep, as of now (a frozen one whose cool-down ended is
+    /// reported, and stored, half-open).
+    pub fn breaker_states(&self, rep_id: String) -> Result<Vec<BreakerState>, CopilotError> {
+        let store = self.store.get()?;
+        let settings = self.coach.playbook().breaker.clone();
+        Ok(coach::breaker::states(
+            &store,
+            &rep_id,
+            coach::now(),
+            &settings,
+        )?)
+    }
+
+    /// A manager's reset: closes a frozen or half-open scenario of a rep at once. A scenario
+    /// that is not frozen is `InvalidInput` and nothing changes.
+    pub fn reset_breaker(
+        &self,
+        rep_id: String,
+        scenario: String,
+    ) -> Result<BreakerState, CopilotError> {
+        let store = self.store.get()?;
+        let settings = self.coach.playbook().breaker.clone();
+        let key = (rep_id.as_str(), scenario.as_str());
+        Ok(coach::breaker::reset(&store, key, coach::now(), &settings)?)
+    }
+
+    /// Checks a playbook file whole and puts it in force, returning its version. A file that
+    /// fails any check is refused with its line and the reason, and the playbook in force stays.
+    pub fn load_playbook(&self, path: String) -> Result<String, CopilotError> {
+        let playbook = coach::playbook::Playbook::from_file(std::path::Path::new(&path))?;
+        Ok(self.coach.swap(playbook))
+    }
+
+    /// As [`Engine::load_playbook`], from the playbook's text instead of a file.
+    pub fn load_playbook_text(&self, text: String) -> Result<String, CopilotError> {
+        let playbook = coach::playbook::Playbook::parse(&text)?;
+        Ok(self.coach.swap(playbook))
+    }
+
+    /// The version of the playbook in force.
+    pub fn playbook_version(&self) -> String {
+        self.coach.playbook().version.clone()
+    }
+
+    /// Replays a whole call's classified utterances through the coach, as a live session
+    /// would feed them, then ends the call (compliance streaks, coaching tasks, score). The
+    /// call ends `duration` after now; `language` is `zh`, `en`, or null to read each
+    /// utterance's script. A `call_id` already finished gets its results but counts no streak
+    /// again.
+    pub fn coach_call(
+        &self,
+        rep_id: String,
+        call_id: String,
+        language: Option<String>,
+        utterances: Vec<CallUtterance>,
+    ) -> Result<CallReplay, CopilotError> {
+        let store = self.store.get()?;
+        let setup = coach::call::CallSetup {
+            call_id,
+            rep_id,
+            language,
+            catalogue: coach::call::catalogue(&store)?,
+        };
+        let mut call = coach::call::CallCoach::new(self.coach.playbook(), setup);
+        let encoder = || self.encoder();
+        let cache = self.data_dir.join("nlu");
+        let mut ctx = coach::call::CoachContext {
+            store: &store,
+            encoder: &encoder,
+            cache_dir: Some(&cache),
+            now: coach::now(),
+        };
+        let mut out = Vec::with_capacity(utterances.len());
+        for u in &utterances {
+            let started = std::time::Instant::now();
+            ctx.now = coach::now();
+            let events = call.on_utterance(u, &ctx)?;
+            let micros = started.elapsed().as_micros() as u64;
+            out.push(CoachedUtterance {
+                seq: u.seq,
+                events,
+                micros,
+            });
+        }
+        let end_s = utterances.last().map_or(0.0, |u| u.end_s);
+        let call_end = ctx.now + chrono::Duration::milliseconds((end_s * 1000.0) as i64);
+        let coaching = call.finish(&ctx, call_end)?;
+        Ok(CallReplay {
+            utterances: out,
+            coaching,
+        })
     }
 }
 

@@ -210,26 +210,15 @@ impl Lexicon {
 
     /// Reads and checks a lexicon file; see [`Lexicon::parse`].
     pub(crate) fn from_file(path: &std::path::Path) -> Result<Lexicon> {
-        let bytes = std::fs::read(path).map_err(|err| Error::Lexicon {
-            line: 0,
-            reason: format!("{} cannot be read: {err}", path.display()),
-        })?;
-        let source = String::from_utf8(bytes).map_err(|err| {
-            let at = err.utf8_error().valid_up_to();
-            let line = err.as_bytes().get(..at).map_or(0, line_count);
-            refuse(line, "the file is not UTF-8 text")
-        })?;
+        let source = read_text(path).map_err(|(line, reason)| refuse(line, &reason))?;
         Lexicon::parse(&source)
     }
 
     /// Checks a whole lexicon document and compiles it. Any problem refuses the document with
     /// the line it is on and the reason.
     pub(crate) fn parse(source: &str) -> Result<Lexicon> {
-        check_format(source)?;
-        let form: FileForm = toml::from_str(source).map_err(|err| {
-            let line = err.span().map_or(0, |s| line_of(source, s.start));
-            refuse(line, err.message())
-        })?;
+        check_format(source, FORMAT).map_err(|(line, reason)| refuse(line, &reason))?;
+        let form: FileForm = toml::from_str(source).map_err(|err| refuse_toml(source, &err))?;
         Builder::new(source).build(form)
     }
 
@@ -588,22 +577,46 @@ impl<'a> Builder<'a> {
     }
 }
 
-fn check_format(source: &str) -> Result<()> {
-    let probe: Probe = toml::from_str(source).map_err(|err| {
-        let line = err.span().map_or(0, |s| line_of(source, s.start));
-        refuse(line, err.message())
-    })?;
+/// Reads a data file (a lexicon, a playbook) as text. An unreadable file is refused at line 0,
+/// text that is not UTF-8 at the line where it stops being UTF-8.
+pub(crate) fn read_text(path: &std::path::Path) -> std::result::Result<String, (usize, String)> {
+    let bytes = std::fs::read(path)
+        .map_err(|err| (0, format!("{} cannot be read: {err}", path.display())))?;
+    String::from_utf8(bytes).map_err(|err| {
+        let at = err.utf8_error().valid_up_to();
+        let line = err.as_bytes().get(..at).map_or(0, line_count);
+        (line, "the file is not UTF-8 text".to_string())
+    })
+}
+
+/// Checks the top-level `format` key of a TOML data file against the one this build reads.
+pub(crate) fn check_format(
+    source: &str,
+    expected: i64,
+) -> std::result::Result<(), (usize, String)> {
+    let probe: Probe = toml::from_str(source).map_err(|err| toml_refusal(source, &err))?;
     match probe.format {
-        None => Err(refuse(1, "the top-level key 'format' is missing")),
-        Some(f) if *f.get_ref() == FORMAT => Ok(()),
-        Some(f) => Err(refuse(
+        None => Err((1, "the top-level key 'format' is missing".into())),
+        Some(f) if *f.get_ref() == expected => Ok(()),
+        Some(f) => Err((
             line_of(source, f.span().start),
-            &format!(
-                "format {} is not supported; this build reads format {FORMAT}",
+            format!(
+                "format {} is not supported; this build reads format {expected}",
                 f.get_ref()
             ),
         )),
     }
+}
+
+/// The line and message of a TOML parse error.
+pub(crate) fn toml_refusal(source: &str, err: &toml::de::Error) -> (usize, String) {
+    let line = err.span().map_or(0, |s| line_of(source, s.start));
+    (line, err.message().to_string())
+}
+
+fn refuse_toml(source: &str, err: &toml::de::Error) -> Error {
+    let (line, reason) = toml_refusal(source, err);
+    refuse(line, &reason)
 }
 
 fn refuse(line: usize, reason: &str) -> Error {
@@ -614,7 +627,7 @@ fn refuse(line: usize, reason: &str) -> Error {
 }
 
 /// The 1-based line of a byte offset.
-fn line_of(source: &str, offset: usize) -> usize {
+pub(crate) fn line_of(source: &str, offset: usize) -> usize {
     source.as_bytes().get(..offset).map_or(0, line_count)
 }
 

@@ -7,7 +7,7 @@
 //! examples. The lexicon in force is swapped atomically: a classification reads one version from
 //! start to end and names it in its result. This module knows no audio and no database.
 
-mod cache;
+pub(crate) mod cache;
 pub(crate) mod classify;
 pub(crate) mod encoder;
 pub(crate) mod lexicon;

@@ -4,7 +4,7 @@
 //! A call row is written when the call starts and marked ended in the same transaction that
 //! saves its note; a call without an end is unfinished and is offered back at the next start.
 
-use super::{ensure_rep, outbox};
+use super::{notes::ensure_rep, outbox};
 use crate::error::{Error, Result};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 

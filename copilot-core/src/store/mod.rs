@@ -11,11 +11,12 @@
 //! then ask for it to be moved aside (never deleted) and an empty database started in its place.
 
 mod card;
+pub(crate) mod coach;
 pub(crate) mod date;
 mod import;
 pub(crate) mod journal;
 mod notes;
-mod outbox;
+pub(crate) mod outbox;
 mod schema;
 
 #[cfg(test)]
@@ -32,9 +33,7 @@ pub use card::{
 pub use import::ImportSummary;
 pub use outbox::OutboxRecord;
 
-// Only the tests write notes and feedback today: the note builder and the coach, still to come,
-// are their callers.
-use notes::ensure_rep;
+// Only the tests write notes today: the note builder, still to come, is their caller.
 #[allow(unused_imports)]
 pub(crate) use notes::{CommitmentRecord, FeedbackRecord, NoteRecord, ObjectionRecord};
 

@@ -158,16 +158,36 @@ CREATE INDEX competitor_contacts_by_customer ON competitor_contacts (customer_ke
 CREATE INDEX call_notes_by_customer ON call_notes (customer_key, started_at);
 "#;
 
-/// Version 3: a call keeps the customer id it was started with (known to the store or not) and
-/// the options it was started with, so a call cut short can be finished exactly as it began.
+/// Version 3: the suggestions the coach showed (so feedback can name one by id and find its rep
+/// and scenario) and the calls whose compliance streaks were counted (so a call counts once).
 const V3: &str = r#"
+CREATE TABLE coach_suggestions (
+    id TEXT PRIMARY KEY NOT NULL,
+    rep_id TEXT NOT NULL REFERENCES reps (id),
+    call_id TEXT,
+    scenario TEXT NOT NULL,
+    script_id TEXT NOT NULL,
+    fate TEXT NOT NULL DEFAULT 'shown' CHECK (fate IN ('shown', 'used', 'edited', 'deleted')),
+    shown_at TEXT NOT NULL,
+    fate_at TEXT
+);
+CREATE TABLE coach_calls (
+    call_id TEXT PRIMARY KEY NOT NULL,
+    rep_id TEXT NOT NULL REFERENCES reps (id),
+    finished_at TEXT NOT NULL
+);
+"#;
+
+/// Version 4: a call keeps the customer id it was started with (known to the store or not) and
+/// the options it was started with, so a call cut short can be finished exactly as it began.
+const V4: &str = r#"
 ALTER TABLE calls ADD COLUMN customer_id TEXT;
 ALTER TABLE calls ADD COLUMN options TEXT CHECK (options IS NULL OR json_valid(options));
 CREATE INDEX calls_unfinished ON calls (started_at) WHERE ended_at IS NULL;
 "#;
 
 /// Every migration in order: entry `i` takes a file from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[V1, V2, V3];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
 
 /// The schema version this library writes.
 pub(crate) const LATEST: u32 = MIGRATIONS.len() as u32;
