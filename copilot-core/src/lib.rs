@@ -23,12 +23,12 @@ pub use coach::{
 pub use error::CopilotError;
 pub use models::{ModelState, ModelStatus};
 pub use nlu::{Classification, Evidence, EvidenceSource, Utterance};
-pub use script::ChineseScript;
-pub use session::{CallListener, CallOptions, CallSession, LiveEvent, UnfinishedCall};
 pub use notes::{
     Note, NoteAction, NoteConflict, NoteCustomer, NoteDiscount, NoteObjection, NotePrice,
     NoteProduct, SpeakerTime,
 };
+pub use script::ChineseScript;
+pub use session::{CallListener, CallOptions, CallSession, LiveEvent, UnfinishedCall};
 pub use store::{
     CompetitorContact, CustomerCard, CustomerSummary, ImportSummary, OpenCommitment, OpenObjection,
     OutboxRecord, PurchaseCycle, Trend,

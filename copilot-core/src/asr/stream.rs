@@ -73,7 +73,7 @@ impl LiveRecognizer {
     /// segments of the spans that closed. A chunk that is not whole frames, or that holds a
     /// non-finite sample, is refused before anything of it is used.
     pub fn push(&mut self, interleaved: &[f32]) -> Result<Vec<LiveOutput>> {
-        if interleaved.len() % self.channels != 0 {
+        if !interleaved.len().is_multiple_of(self.channels) {
             return Err(Error::InvalidInput(format!(
                 "an audio chunk of {} samples is not whole frames of {} channels",
                 interleaved.len(),

@@ -49,6 +49,9 @@ fn input(language: &str, utterances: Vec<CallUtterance>) -> Result<NoteInput> {
             at_s: 10.0,
             score: -0.2,
             turning_point: false,
+            seq: 1,
+            smoothed: -0.2,
+            label: "negative".into(),
         }],
         default_currency: None,
     })

@@ -241,7 +241,7 @@ impl CallSession {
         }
         let channels = channels as usize;
         crate::asr::check_live_format(sample_rate, channels)?;
-        if samples.len() % channels != 0 {
+        if !samples.len().is_multiple_of(channels) {
             return Err(Error::InvalidInput(format!(
                 "a chunk of {} samples is not whole frames of {channels} channels",
                 samples.len()
