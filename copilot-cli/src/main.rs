@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 mod coach_cmd;
+mod note_cmd;
 mod store_cmd;
 mod understand;
 
@@ -51,6 +52,8 @@ enum Command {
         #[arg(long)]
         threads: Option<u32>,
     },
+    /// Write the structured note of a recorded call or a `.txt` transcript.
+    Note(note_cmd::NoteArgs),
     #[command(flatten)]
     Store(store_cmd::StoreCommand),
     #[command(flatten)]
@@ -171,6 +174,7 @@ fn run(cli: Cli) -> Result<bool> {
             print_transcript(&transcript, json)?;
             Ok(true)
         }
+        Command::Note(args) => note_cmd::run(&engine, args),
         Command::Store(command) => store_cmd::run(&engine, command),
         Command::Coach(command) => coach_cmd::run(&engine, command),
         Command::Classify { json, lexicon } => {

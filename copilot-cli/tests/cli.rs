@@ -256,3 +256,114 @@ fn eval_split_reaches_the_floors_in_each_language() {
         assert!(report.contains(language), "{language} missing");
     }
 }
+
+/// The data folder the tests that reach the encoder share, so the lexicon's embeddings are
+/// computed once per run.
+fn encoder_data() -> PathBuf {
+    root().join("target/tmp/classify-test-data")
+}
+
+#[test]
+fn note_of_a_transcript_has_the_contract_shape_and_its_facts() {
+    let out = copilot(
+        &[
+            "note",
+            "fixtures/calls/en-monitors-chen.txt",
+            "--json",
+            "--call-date",
+            "2026-11-24",
+            "--rep",
+            "rep-chen",
+        ],
+        &encoder_data(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let note: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for key in [
+        "objections",
+        "follow_up_date",
+        "prices",
+        "compliance",
+        "completeness",
+    ] {
+        assert!(note.get(key).is_some(), "no {key} in {note}");
+    }
+    assert_eq!(
+        note["follow_up_date"], "2026-12-08",
+        "\"in two weeks\" from Tuesday 24 November"
+    );
+    let prices = note["prices"].as_array().unwrap();
+    assert!(prices
+        .iter()
+        .any(|p| p["amount"] == 3750.0 && p["currency"] == "USD"));
+    let types: Vec<&str> = note["objections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["type"].as_str().unwrap())
+        .collect();
+    assert!(
+        types.contains(&"budget") && types.contains(&"authority"),
+        "{types:?}"
+    );
+}
+
+#[test]
+fn note_of_a_recording_goes_through_speech_recognition() {
+    let out = copilot(
+        &[
+            "note",
+            "fixtures/audio/jfk.wav",
+            "--json",
+            "--full",
+            "--asr-model",
+            "whisper-tiny-en",
+            "--threads",
+            "1",
+        ],
+        &encoder_data(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["note"]["language"], "en");
+    let said: String = doc["utterances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["text"].as_str().unwrap().to_lowercase())
+        .collect();
+    assert!(said.contains("ask not what your country"), "{said}");
+}
+
+#[test]
+fn note_refuses_bad_input_in_one_sentence() {
+    let data = tempfile::tempdir().unwrap();
+    let empty = data.path().join("empty.txt");
+    std::fs::write(&empty, "\n  \n").unwrap();
+    let empty = empty.display().to_string();
+    let cases: [(&[&str], &str); 4] = [
+        (&["note", "fixtures/calls/missing.ogg"], "missing.ogg"),
+        (&["note", &empty], "no utterance"),
+        (
+            &[
+                "note",
+                "fixtures/calls/en-monitors-chen.txt",
+                "--call-date",
+                "24/11/2026",
+            ],
+            "YYYY-MM-DD",
+        ),
+        (&["note", "fixtures/audio/refused-opus.ogg"], "opus"),
+    ];
+    for (args, says) in cases {
+        let out = copilot(args, data.path());
+        assert!(!out.status.success(), "{args:?} succeeded");
+        let err = stderr(&out);
+        assert!(
+            err.to_lowercase().contains(&says.to_lowercase()),
+            "{args:?}: {err}"
+        );
+        assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}

@@ -28,7 +28,7 @@ pub use notes::{
     NoteProduct, SpeakerTime,
 };
 pub use script::ChineseScript;
-pub use session::{CallListener, CallOptions, CallSession, LiveEvent, UnfinishedCall};
+pub use session::{CallListener, CallOptions, CallResult, CallSession, LiveEvent, UnfinishedCall};
 pub use store::{
     CompetitorContact, CustomerCard, CustomerSummary, ImportSummary, OpenCommitment, OpenObjection,
     OutboxRecord, PurchaseCycle, Trend,

@@ -5,7 +5,7 @@ mod common;
 
 use copilot_core::{CopilotError, SuggestionFate};
 
-const DEFAULT_VERSION: &str = "2026.12-default.1";
+const DEFAULT_VERSION: &str = "2026.12-default.2";
 
 fn default_playbook() -> String {
     let path = common::root().join("copilot-core/src/coach/default_playbook.toml");

@@ -130,6 +130,13 @@ impl LiveRecognizer {
         Ok(out)
     }
 
+    /// Seconds of audio taken so far.
+    pub fn duration_s(&self) -> f64 {
+        self.lanes.first().map_or(0.0, |lane| {
+            lane.recent.end() as f64 / f64::from(SAMPLE_RATE)
+        })
+    }
+
     /// The language decoded so far (the one asked for, or the first span's).
     pub fn language(&self) -> String {
         self.decoder.language()

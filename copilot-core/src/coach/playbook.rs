@@ -650,8 +650,8 @@ mod tests {
             (d.replace("format = 1\n", ""), 1, "format"),
             ("format = 1\nversion = [".into(), 2, ""),
             (
-                d.replace("version = \"2026.12-default.1\"", "version = \" \""),
-                line_with(d, "version = \"2026.12-default.1\""),
+                d.replace("version = \"2026.12-default.2\"", "version = \" \""),
+                line_with(d, "version = \"2026.12-default.2\""),
                 "version",
             ),
             (

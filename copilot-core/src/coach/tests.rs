@@ -278,7 +278,10 @@ fn live_events_suggest_without_repeats_and_freeze_to_questions() {
 fn top_suggestion_scenario_on_the_labelled_objections() {
     let encoder = encoder();
     let source = || Ok(encoder.clone());
-    let nlu = crate::nlu::Nlu::new(Some(root().join("target/tmp/nlu-cache"))).unwrap();
+    // The engine tests' data folder keeps the lexicon's embeddings; sharing it saves computing
+    // them twice in a run.
+    let shared = root().join("target/tmp/classify-test-data/nlu");
+    let nlu = crate::nlu::Nlu::new(Some(shared)).unwrap();
     let playbook = Playbook::default_playbook().unwrap();
     let index = suggest::index(&playbook, &encoder, Some(&cache())).unwrap();
     let text = std::fs::read_to_string(root().join("fixtures/utterances/eval.tsv")).unwrap();

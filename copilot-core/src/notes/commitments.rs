@@ -5,9 +5,13 @@
 //! or contact word ("下周五再联系", "let's meet on the 15th"). The due date is the last date the
 //! utterance says (people correct themselves forward: "not Friday, next Monday").
 //!
-//! The follow-up date is the date of the last next step that has one, or, when no next step
-//! has a date, of the last commitment that has one. When the call names different dates for
-//! it, the one said last wins and the note records the conflict with the dates it replaced.
+//! The follow-up date is the next contact agreed: the last date, on or after the call's day,
+//! that an utterance sets beside a contact word ("I'll call you tomorrow", "下周三再跟您电话确认");
+//! when an utterance names several dates, the one in the clause with the contact word ("我月底前
+//! 给您答复，试用机这周四送过去" is the end of the month). A next step's date counts as well
+//! ("改到下周一吧"), so a later correction wins. With neither, it is the date of the last
+//! commitment that has one. When the call names different
+//! dates for it, the one said last wins and the note records the conflict.
 
 use super::dates::find_dates;
 use super::{intents, quote, NoteAction, NoteConflict, MAX_ITEMS};
@@ -49,6 +53,39 @@ const NEXT_STEP_CUES: &[&str] = &[
     "回复",
 ];
 
+/// Words that make a date the date of the next contact (a call, a meeting, an answer).
+const CONTACT_CUES: &[&str] = &[
+    "follow up",
+    "get back to",
+    "call you",
+    "call me",
+    "give you a call",
+    "call back",
+    "meet",
+    "meeting",
+    "visit",
+    "speak",
+    "talk again",
+    "reconnect",
+    "catch up",
+    "check in",
+    "circle back",
+    "联系",
+    "跟进",
+    "回访",
+    "拜访",
+    "见面",
+    "再聊",
+    "再谈",
+    "电话",
+    "回电",
+    "答复",
+    "回复",
+];
+
+/// What separates the clauses of an utterance.
+const CLAUSE_MARKS: &[char] = &[',', '，', '。', ';', '；', '.', '!', '！', '?', '？'];
+
 /// What the call settled about who does what next.
 #[derive(Debug, Default)]
 pub(crate) struct Actions {
@@ -64,14 +101,16 @@ pub(crate) struct Actions {
 pub(crate) fn find_actions(utterances: &[CallUtterance], today: NaiveDate) -> Actions {
     let mut actions = Actions::default();
     let mut commitment_dates = Vec::new();
-    let mut next_step_dates = Vec::new();
+    let mut follow_dates = Vec::new();
     for (i, u) in utterances.iter().enumerate() {
+        let contact = contact_date(&u.text, today).filter(|_| !is_objection(u));
         let intent = u.classification.intent.as_str();
         let is_commitment = intent == intents::COMMITMENT;
         let dates = find_dates(&u.text, today);
         let due = dates.last().map(|m| m.date);
         let is_next_step = intent == intents::NEXT_STEP
             || (!is_commitment && due.is_some() && has_next_step_cue(&u.text) && !is_objection(u));
+        follow_dates.extend(contact);
         if !is_commitment && !is_next_step {
             continue;
         }
@@ -81,22 +120,22 @@ pub(crate) fn find_actions(utterances: &[CallUtterance], today: NaiveDate) -> Ac
             due_date: due.map(|d| d.to_string()),
             at_s: u.start_s,
         };
-        let (list, said) = if is_commitment {
-            (&mut actions.commitments, &mut commitment_dates)
+        let list = if is_commitment {
+            commitment_dates.extend(due);
+            &mut actions.commitments
         } else {
-            (&mut actions.next_steps, &mut next_step_dates)
+            follow_dates.extend(contact.is_none().then_some(due).flatten());
+            &mut actions.next_steps
         };
         if list.len() < MAX_ITEMS {
             list.push(action);
             actions.positions.push(i);
         }
-        said.extend(due);
     }
-    let said = if next_step_dates.is_empty() {
-        commitment_dates
-    } else {
-        next_step_dates
-    };
+    let said = [follow_dates, commitment_dates]
+        .into_iter()
+        .find(|dates| !dates.is_empty())
+        .unwrap_or_default();
     actions.follow_up = said.last().copied();
     actions.conflict = conflict(&said);
     actions
@@ -107,10 +146,31 @@ fn is_objection(u: &CallUtterance) -> bool {
 }
 
 fn has_next_step_cue(text: &str) -> bool {
+    has_cue(text, NEXT_STEP_CUES)
+}
+
+fn has_cue(text: &str, cues: &[&str]) -> bool {
     let folded = fold(text);
-    NEXT_STEP_CUES
-        .iter()
-        .any(|cue| !find_all(&folded, cue).is_empty())
+    cues.iter().any(|cue| !find_all(&folded, cue).is_empty())
+}
+
+/// The date an utterance sets for the next contact, if it names a contact and a date on or
+/// after `today`: the last such date in a clause with the contact word, else its last date.
+fn contact_date(text: &str, today: NaiveDate) -> Option<NaiveDate> {
+    if !has_cue(text, CONTACT_CUES) {
+        return None;
+    }
+    let ahead = |t: &str| {
+        find_dates(t, today)
+            .into_iter()
+            .map(|m| m.date)
+            .rfind(|d| *d >= today)
+    };
+    text.split(CLAUSE_MARKS)
+        .filter(|clause| has_cue(clause, CONTACT_CUES))
+        .rev()
+        .find_map(ahead)
+        .or_else(|| ahead(text))
 }
 
 /// The conflict among the follow-up dates said, if more than one distinct date was said.

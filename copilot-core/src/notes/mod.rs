@@ -23,6 +23,7 @@ pub(crate) use catalogue::{Catalogue, CatalogueProduct};
 use crate::coach::{ComplianceResult, SentimentPoint};
 use crate::error::{Error, Result};
 use crate::nlu::text::to_simplified;
+use crate::script::{convert, ChineseScript};
 use crate::store::{CommitmentRecord, NoteRecord, ObjectionRecord};
 use crate::{CallUtterance, Speaker};
 use chrono::{DateTime, FixedOffset};
@@ -57,8 +58,11 @@ pub(crate) const MAX_ITEMS: usize = 100;
 pub struct NoteCustomer {
     /// The customer's id in the store.
     pub id: String,
-    /// The customer's name as the store has it.
+    /// The customer's name as the store has it, in the call's language where it has that
+    /// name; empty when the cache does not hold the customer.
     pub name: String,
+    /// False when the customer's id is not in the history cache (the note keeps the id given).
+    pub in_cache: bool,
 }
 
 /// How much one speaker said.
@@ -213,13 +217,11 @@ pub(crate) struct NoteInput {
 /// since this product sells to mainland Chinese buyers; none for English, whose dollars could
 /// be any of several. A session may pass another default, or none to leave such amounts without
 /// a currency (the note then counts them).
-#[cfg_attr(not(test), allow(dead_code))] // The call session (issue 7) is its caller.
 pub(crate) fn default_currency(language: &str) -> Option<&'static str> {
     language.starts_with("zh").then_some("CNY")
 }
 
 /// Reads an RFC 3339 instant with its offset, as a session's start is given.
-#[cfg_attr(not(test), allow(dead_code))] // The call session (issue 7) is its caller.
 pub(crate) fn parse_started_at(text: &str) -> Result<DateTime<FixedOffset>> {
     DateTime::parse_from_rfc3339(text.trim()).map_err(|err| {
         Error::InvalidInput(format!(
@@ -229,7 +231,6 @@ pub(crate) fn parse_started_at(text: &str) -> Result<DateTime<FixedOffset>> {
 }
 
 /// Builds the note of a finished call.
-#[cfg_attr(not(test), allow(dead_code))] // The call session (issue 7) is its caller.
 pub(crate) fn build_note(input: &NoteInput) -> Note {
     let utterances = in_call_order(&input.utterances);
     let today = input.started_at.date_naive();
@@ -325,7 +326,8 @@ fn speaker_times(utterances: &[CallUtterance]) -> Vec<SpeakerTime> {
         .collect()
 }
 
-/// Prices and discounts, with the positions of the utterances that said them.
+/// Prices and discounts, each distinct one once in the order first said, with the positions
+/// of the utterances that said them.
 struct Money {
     prices: Vec<NotePrice>,
     discounts: Vec<NoteDiscount>,
@@ -339,35 +341,41 @@ fn read_money(utterances: &[CallUtterance], default: Option<&str>) -> Money {
         positions: Vec::new(),
     };
     for (i, u) in utterances.iter().enumerate() {
-        let amounts = money::find_amounts(&u.text);
+        // An answer to "what's the price?" is about money even when it names no money word.
+        let asked = i > 0 && money::talks_money(&utterances[i - 1].text);
+        let amounts = money::find_amounts(&u.text, asked);
         let discounts = discounts::find_discounts(&u.text);
         if amounts.is_empty() && discounts.is_empty() {
             continue;
         }
         money.positions.push(i);
         let said = quote(&u.text);
-        let room = MAX_ITEMS.saturating_sub(money.prices.len());
-        for amount in amounts.into_iter().take(room) {
+        for amount in amounts {
             let named = amount.currency.map(str::to_string);
-            money.prices.push(NotePrice {
-                amount: amount.value,
-                currency_assumed: named.is_none() && default.is_some(),
-                currency: named.or_else(|| default.map(str::to_string)),
-                quote: said.clone(),
-                at_s: u.start_s,
-                speaker: u.speaker,
-            });
+            let currency = named.clone().or_else(|| default.map(str::to_string));
+            let known = |p: &NotePrice| p.amount == amount.value && p.currency == currency;
+            if money.prices.len() < MAX_ITEMS && !money.prices.iter().any(known) {
+                money.prices.push(NotePrice {
+                    amount: amount.value,
+                    currency_assumed: named.is_none() && currency.is_some(),
+                    currency,
+                    quote: said.clone(),
+                    at_s: u.start_s,
+                    speaker: u.speaker,
+                });
+            }
         }
-        let room = MAX_ITEMS.saturating_sub(money.discounts.len());
-        let discounts = discounts.into_iter().take(room);
-        money
-            .discounts
-            .extend(discounts.map(|percent_off| NoteDiscount {
-                percent_off,
-                quote: said.clone(),
-                at_s: u.start_s,
-                speaker: u.speaker,
-            }));
+        for percent_off in discounts {
+            let known = money.discounts.iter().any(|d| d.percent_off == percent_off);
+            if money.discounts.len() < MAX_ITEMS && !known {
+                money.discounts.push(NoteDiscount {
+                    percent_off,
+                    quote: said.clone(),
+                    at_s: u.start_s,
+                    speaker: u.speaker,
+                });
+            }
+        }
     }
     money
 }
@@ -538,9 +546,30 @@ fn speaker_id(speaker: Option<Speaker>) -> Option<String> {
 }
 
 impl Note {
+    /// The note with the Chinese of what it quotes in `script` (notes are built in Simplified
+    /// characters). Names from the catalogue and the history cache stay as the cache has them.
+    pub(crate) fn in_script(mut self, script: ChineseScript) -> Note {
+        if script == ChineseScript::Simplified {
+            return self;
+        }
+        let to = |text: &mut String| *text = convert(text, script);
+        to(&mut self.summary);
+        for o in &mut self.objections {
+            to(&mut o.quote);
+            if let Some(answer) = &mut o.answer {
+                to(answer);
+            }
+        }
+        for action in self.commitments.iter_mut().chain(&mut self.next_steps) {
+            to(&mut action.what);
+        }
+        self.prices.iter_mut().for_each(|p| to(&mut p.quote));
+        self.discounts.iter_mut().for_each(|d| to(&mut d.quote));
+        self
+    }
+
     /// The note as the store keeps it: the columns the customer card reads, and the whole note
     /// as the JSON body that leaves the device.
-    #[cfg_attr(not(test), allow(dead_code))] // The call session (issue 7) is its caller.
     pub(crate) fn to_record(&self) -> Result<NoteRecord> {
         let body = serde_json::to_value(self).map_err(|err| {
             Error::InvalidInput(format!("the note could not be written as JSON: {err}"))

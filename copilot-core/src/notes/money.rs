@@ -3,10 +3,13 @@
 //!
 //! A number is money when a currency mark stands beside it (¥, $, 元, 块, USD, dollars...), or
 //! when the utterance talks about money (price, budget, 报价, 预算...) and the number is at
-//! least 10 and carries no unit of something else. Such a bare amount has no currency here; the
+//! least 100 and carries no unit of something else. Such a bare amount has no currency here; the
 //! builder gives it the session's default currency if there is one and counts it otherwise.
-//! Numbers followed by a unit ("20台", "3 units", "15%", "12月") and plain digit runs of seven
-//! or more (phone and registration numbers) are never money without a currency mark. `¥` is
+//! A Chinese amount in 万 or 亿 ("两万六千八") is money without a money word, sales calls
+//! being what they are. Numbers followed by a unit ("20台", "3 units", "15%", "12月", "the
+//! 15th"), shares ("百分之三十"), approximate "more than" amounts ("十七万出头", "三万多") and
+//! plain digit runs of seven or more (phone and registration numbers) are never money without
+//! a currency mark. `¥` is
 //! read as yuan (CNY), never yen, and a bare `$` as US dollars.
 
 use super::numerals::{en_number, zh_number};
@@ -27,7 +30,7 @@ const NOT_MONEY_UNITS: &[&str] = &[
     "台", "套", "个", "件", "支", "箱", "人", "位", "家", "次", "年", "月", "日", "号", "天", "周",
     "点", "%", "折", "分", "小时", "星期", ":", "-", "units", "unit", "pcs", "pieces", "devices",
     "beds", "people", "years", "year", "months", "month", "weeks", "week", "days", "day", "hours",
-    "percent", "am", "pm", "x",
+    "percent", "am", "pm", "x", "th", "st", "nd", "rd", "出头", "多",
 ];
 
 /// Words that make an utterance about money, so bare numbers in it count as amounts.
@@ -115,10 +118,11 @@ fn compiled(cell: &'static OnceLock<Option<Regex>>, pattern: &str) -> Option<&'s
     .as_ref()
 }
 
-/// Every amount of money said in `text`, in the order said.
-pub(crate) fn find_amounts(text: &str) -> Vec<Amount> {
+/// Every amount of money said in `text`, in the order said. `asked` says the utterance
+/// answers one about money, so its bare numbers count as amounts as if it named money itself.
+pub(crate) fn find_amounts(text: &str, asked: bool) -> Vec<Amount> {
     let plain = simplify(text).to_lowercase();
-    let about_money = talks_money(text);
+    let about_money = asked || talks_money(text);
     let mut found: Vec<(usize, Amount)> = Vec::new();
     for caps in digit_amounts()
         .into_iter()
@@ -158,13 +162,17 @@ fn digit_amount(plain: &str, caps: &Captures, about_money: bool) -> Option<(usiz
     let mult = caps.name("mult").map_or(1.0, |m| multiplier(m.as_str()));
     let value = num.replace(',', "").parse::<f64>().ok()? * mult;
     let currency = pre.or(post).and_then(currency_code);
+    let wan = caps
+        .name("mult")
+        .is_some_and(|m| ["万", "亿", "千万"].contains(&m.as_str()));
     if currency.is_none() {
         let identifier = num.len() >= 7 && num.chars().all(|c| c.is_ascii_digit());
         let glued = plain
             .get(..num_match.start())
             .and_then(|s| s.chars().next_back())
             .is_some_and(|c| c.is_ascii_alphanumeric() || "-.:/#".contains(c));
-        if identifier || glued || !bare_amount_counts(plain, whole.end(), value, about_money) {
+        if identifier || glued || !bare_amount_counts(plain, whole.end(), value, about_money || wan)
+        {
             return None;
         }
     }
@@ -176,8 +184,15 @@ fn chinese_amount(plain: &str, caps: &Captures, about_money: bool) -> Option<(us
     let num = caps.name("num")?.as_str();
     let value = zh_number(num)?;
     let currency = caps.name("post").and_then(|m| currency_code(m.as_str()));
+    let percent = plain
+        .get(..whole.start())
+        .is_some_and(|s| s.ends_with("百分之"));
+    // Tens of thousands said in 万 are money in a sales call unless a unit says otherwise.
+    let wan = num.contains('万') || num.contains('亿');
     if value < 10.0
-        || (currency.is_none() && !bare_amount_counts(plain, whole.end(), value, about_money))
+        || percent
+        || (currency.is_none()
+            && !bare_amount_counts(plain, whole.end(), value, about_money || wan))
     {
         return None;
     }
@@ -225,8 +240,12 @@ fn word_spans(plain: &str) -> Vec<(usize, &str)> {
     spans
 }
 
+/// The smallest number that counts as money without a currency mark. Smaller bare numbers in
+/// talk about money are quantities or repeats ("Forty-five." after "$45k", "12 beds").
+const BARE_MINIMUM: f64 = 100.0;
+
 /// Whether a number with no currency mark counts as money: the utterance is about money, the
-/// amount is at least 10, and no unit of something else follows it.
+/// amount is at least [`BARE_MINIMUM`], and no unit of something else follows it.
 fn bare_amount_counts(plain: &str, end: usize, value: f64, about_money: bool) -> bool {
     let rest = plain.get(end..).unwrap_or_default().trim_start();
     let unit = NOT_MONEY_UNITS.iter().any(|u| {
@@ -236,7 +255,7 @@ fn bare_amount_counts(plain: &str, end: usize, value: f64, about_money: bool) ->
             !word || !after.is_some_and(|c| c.is_ascii_alphanumeric())
         }
     });
-    about_money && value >= 10.0 && !unit
+    about_money && value >= BARE_MINIMUM && !unit
 }
 
 fn amount(value: f64, currency: Option<&'static str>) -> Amount {
@@ -251,7 +270,7 @@ mod tests {
     use super::*;
 
     fn amounts(text: &str) -> Vec<(f64, Option<&'static str>)> {
-        find_amounts(text)
+        find_amounts(text, false)
             .into_iter()
             .map(|a| (a.value, a.currency))
             .collect()
@@ -333,7 +352,25 @@ mod tests {
     fn huge_text_is_read_in_linear_time() {
         let text = "价格 100元 ".repeat(20_000);
         let started = std::time::Instant::now();
-        assert_eq!(find_amounts(&text).len(), 20_000);
+        assert_eq!(find_amounts(&text, false).len(), 20_000);
         assert!(started.elapsed().as_secs() < 5);
+    }
+
+    #[test]
+    fn shares_ordinals_and_vague_amounts_are_not_money() {
+        assert!(amounts("今年先付百分之三十，剩下的明年再付").is_empty());
+        assert!(amounts("The quote itself is good until the 15th of next month.").is_empty());
+        assert!(amounts("十七万出头，嗯，还是要商量。").is_empty());
+    }
+
+    #[test]
+    fn wan_amounts_and_answers_to_price_questions_are_money() {
+        assert_eq!(
+            amounts("单台两万六千八，十台一共26.8万"),
+            [(26_800.0, None), (268_000.0, None)]
+        );
+        assert!(amounts("就是八百八十").is_empty());
+        let answer = find_amounts("就是八百八十", true);
+        assert_eq!(answer.first().map(|a| a.value), Some(880.0));
     }
 }

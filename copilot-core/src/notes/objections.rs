@@ -1,7 +1,10 @@
 //! The objections of a call, and whether and how the other side answered each.
 //!
-//! An objection is an utterance the classifier labelled with an objection type, whoever said
-//! it (a rep can take a final-price stance too). It is answered when the other speaker says
+//! An objection is an utterance of the customer (or of an unknown speaker) that the classifier
+//! labelled with an objection type; of the rep's utterances only a final-price stance counts,
+//! since a rep's "it's still a bit up in the air" describes the customer's situation, not an
+//! objection to the deal. A customer who says the same objection again before the rep speaks
+//! raised it once. It is answered when the other speaker says
 //! something after it and before the next objection; the answer is their first turn after it
 //! (their next utterances until the objection's speaker talks again), shortened.
 //! When the objection's speaker is unknown (mono audio), the next utterance before the next
@@ -22,13 +25,7 @@ pub(crate) struct Objections {
 
 /// Reads the objections of a call in order.
 pub(crate) fn find_objections(utterances: &[CallUtterance]) -> Objections {
-    let raised: Vec<usize> = utterances
-        .iter()
-        .enumerate()
-        .filter(|(_, u)| u.classification.objection.is_some())
-        .map(|(i, _)| i)
-        .take(MAX_ITEMS)
-        .collect();
+    let raised = raised(utterances);
     let mut found = Objections::default();
     for (n, &at) in raised.iter().enumerate() {
         let until = raised.get(n + 1).copied().unwrap_or(utterances.len());
@@ -52,6 +49,34 @@ pub(crate) fn find_objections(utterances: &[CallUtterance]) -> Objections {
     }
     found
 }
+
+/// The positions of the utterances that raise an objection, repeats left out.
+fn raised(utterances: &[CallUtterance]) -> Vec<usize> {
+    let mut raised: Vec<usize> = Vec::new();
+    for (i, u) in utterances.iter().enumerate() {
+        let Some(kind) = u.classification.objection.as_deref() else {
+            continue;
+        };
+        if u.speaker == Some(Speaker::Rep) && kind != FINAL_PRICE {
+            continue;
+        }
+        let repeat = raised.last().is_some_and(|&last| {
+            let same = utterances[last].classification.objection.as_deref() == Some(kind);
+            let between = utterances.get(last + 1..i).unwrap_or_default();
+            same && !between.iter().any(|b| answers_side(u.speaker, b.speaker))
+        });
+        if !repeat {
+            raised.push(i);
+        }
+        if raised.len() == MAX_ITEMS {
+            break;
+        }
+    }
+    raised
+}
+
+/// The objection type of a final-price stance, the one a rep can take too.
+const FINAL_PRICE: &str = "price_final";
 
 /// True when an utterance by `speaker` can answer an objection raised by `raiser`.
 fn answers_side(raiser: Option<Speaker>, speaker: Option<Speaker>) -> bool {
@@ -149,7 +174,24 @@ mod tests {
     }
 
     #[test]
-    fn no_customer_speech_leaves_a_rep_objection_unanswered() {
+    fn no_customer_speech_leaves_a_rep_stance_unanswered() {
+        let call = [
+            line(
+                0,
+                Some(Rep),
+                "this is the lowest we can go",
+                "objection",
+                Some("price_final"),
+            ),
+            line(1, Some(Rep), "it's our final offer", "other", None),
+        ];
+        let found = find_objections(&call);
+        assert!(!found.list[0].answered);
+        assert_eq!(found.list[0].answer, None);
+    }
+
+    #[test]
+    fn a_rep_describing_the_customer_raises_no_objection() {
         let call = [
             line(
                 0,
@@ -158,17 +200,44 @@ mod tests {
                 "objection",
                 Some("budget"),
             ),
+            line(1, Some(Customer), "yes it is", "other", None),
+        ];
+        assert!(find_objections(&call).list.is_empty());
+    }
+
+    #[test]
+    fn a_customer_saying_it_again_raises_it_once() {
+        let call = [
+            line(
+                0,
+                Some(Customer),
+                "too expensive",
+                "objection",
+                Some("price_too_high"),
+            ),
             line(
                 1,
-                Some(Rep),
-                "but let me explain the options",
-                "other",
-                None,
+                Some(Customer),
+                "way over what we pay",
+                "objection",
+                Some("price_too_high"),
+            ),
+            line(2, Some(Rep), "it lasts twice as long", "other", None),
+            line(
+                3,
+                Some(Customer),
+                "still too expensive",
+                "objection",
+                Some("price_too_high"),
             ),
         ];
         let found = find_objections(&call);
-        assert!(!found.list[0].answered);
-        assert_eq!(found.list[0].answer, None);
+        assert_eq!(
+            found.list.len(),
+            2,
+            "the rep spoke between the second and third"
+        );
+        assert!(found.list[0].answered);
     }
 
     #[test]

@@ -37,6 +37,7 @@ fn input(language: &str, utterances: Vec<CallUtterance>) -> Result<NoteInput> {
         customer: Some(NoteCustomer {
             id: "C-001".into(),
             name: "仁和医院".into(),
+            in_cache: true,
         }),
         rep_id: "rep-li".into(),
         started_at: parse_started_at("2026-12-02T10:00:00+08:00")?,
@@ -270,7 +271,9 @@ fn amounts_without_currency_are_counted_or_take_the_default() -> Result<()> {
 
 #[test]
 fn huge_text_is_capped_and_fast() -> Result<()> {
-    let long = "太贵了，报价12.8万元，下周五再联系。".repeat(5_000);
+    let long: String = (0..5_000)
+        .map(|k| format!("太贵了，报价{k}万元，下周五再联系。"))
+        .collect();
     let call: Vec<CallUtterance> = (0..50)
         .map(|i| {
             let speaker = if i % 2 == 0 { Customer } else { Rep };

@@ -7,11 +7,16 @@
 //! journaled in the database as they settle; a session whose process died is listed by
 //! [`crate::Engine::unfinished_calls`] at the next start.
 
+mod call;
 mod worker;
 
+pub use call::CallResult;
+
+use crate::coach::CoachEvent;
 use crate::error::{Error, Result};
 use crate::store::journal::{self, CallRecord, JournalLine};
 use crate::{CallUtterance, ChineseScript, CopilotError, Engine, Speaker};
+use call::Call;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -52,6 +57,9 @@ pub enum LiveEvent {
     },
     /// A final utterance with its label; it will not change.
     Utterance { utterance: CallUtterance },
+    /// What the coach says about the utterance just before: suggested replies, guiding
+    /// questions, a compliance item said, an alert.
+    Coach { event: CoachEvent },
     /// Something failed while the call ran (a chunk that could not be decoded); the call goes
     /// on with what it has.
     Problem { reason: String },
@@ -77,7 +85,7 @@ enum Command {
         text: String,
         at_s: Option<f64>,
     },
-    Finish(mpsc::Sender<Result<Vec<CallUtterance>>>),
+    Finish(mpsc::Sender<Result<CallResult>>),
 }
 
 /// One live call or chat. Create it with [`Engine::start_call`].
@@ -116,10 +124,21 @@ fn start(
     } else {
         None
     };
-    let call = engine.open_call(&options)?;
+    let record = engine.open_call(&options)?;
+    let call = Call::resume(engine, record, options.script.unwrap_or_default(), &[])?;
+    spawn(call, options.consent_to_record, listener, recognition)
+}
+
+/// Runs a call on its own thread and hands back its session.
+fn spawn(
+    call: Call,
+    consent: bool,
+    listener: Arc<dyn CallListener>,
+    recognition: Option<worker::LiveModels>,
+) -> Result<Arc<CallSession>> {
     let (queue, inbox) = mpsc::channel();
-    let id = call.id.clone();
-    let worker = worker::Worker::new(engine, call, options.clone(), listener, recognition);
+    let id = call.id().to_string();
+    let worker = worker::Worker::new(call, listener, recognition);
     let handle = std::thread::Builder::new()
         .name("copilot-call".into())
         .spawn(move || worker.run(inbox))
@@ -127,7 +146,7 @@ fn start(
     tracing::debug!(call = %id, "call started");
     Ok(Arc::new(CallSession {
         id,
-        consent: options.consent_to_record,
+        consent,
         queue: Mutex::new(Some(queue)),
         worker: Mutex::new(Some(handle)),
         format: Mutex::new(None),
@@ -214,9 +233,11 @@ impl CallSession {
         })?)
     }
 
-    /// Ends the call: waits for the audio still queued, and returns the call's final
-    /// utterances in time order. A second call is an error.
-    pub fn finish(&self) -> Result<Vec<CallUtterance>, CopilotError> {
+    /// Ends the call: waits for the audio still queued, writes the note (saved with its outbox
+    /// event) and returns it with the call's final utterances and the coach's conclusions. A
+    /// second call is an error. When writing the note fails, the call stays in the journal and
+    /// [`Engine::finish_unfinished_call`] can write it later.
+    pub fn finish(&self) -> Result<CallResult, CopilotError> {
         let queue = lock(&self.queue).take().ok_or_else(|| {
             Error::InvalidInput(format!("the call {} is already finished", self.id))
         })?;
@@ -326,6 +347,82 @@ impl Engine {
     }
 }
 
+#[uniffi::export]
+impl Engine {
+    /// Writes the note of an unfinished call from what its journal holds, and ends it. The
+    /// result is what [`CallSession::finish`] would have returned, less the audio still queued
+    /// when the process died.
+    pub fn finish_unfinished_call(
+        self: Arc<Self>,
+        call_id: String,
+    ) -> Result<CallResult, CopilotError> {
+        let (call, _) = self.reopen(&call_id)?;
+        Ok(call.finish(call::Heard::default())?)
+    }
+
+    /// Takes up an unfinished call as a live session again, with the options it started with.
+    /// What the journal holds stays; the new audio and lines come after it, their times
+    /// counted from the end of the last journaled utterance.
+    pub fn resume_call(
+        self: Arc<Self>,
+        call_id: String,
+        listener: Arc<dyn CallListener>,
+    ) -> Result<Arc<CallSession>, CopilotError> {
+        let (call, options) = self.reopen(&call_id)?;
+        let recognition = if options.consent_to_record {
+            Some(self.live_models(&options)?)
+        } else {
+            None
+        };
+        Ok(spawn(
+            call,
+            options.consent_to_record,
+            listener,
+            recognition,
+        )?)
+    }
+}
+
+#[uniffi::export]
+impl Engine {
+    /// The note of a whole recorded call: transcribed (stereo as rep on channel 0 and customer
+    /// on channel 1), labelled, coached and noted as a live call would be, on the caller's
+    /// thread. The call is journaled like a live one, so a process that dies part way leaves
+    /// an unfinished call. A recording needs the customer's consent to record.
+    pub fn note_recording(
+        self: Arc<Self>,
+        path: String,
+        options: CallOptions,
+    ) -> Result<CallResult, CopilotError> {
+        Ok(note_recording(self, std::path::Path::new(&path), &options)?)
+    }
+}
+
+fn note_recording(
+    engine: Arc<Engine>,
+    path: &std::path::Path,
+    options: &CallOptions,
+) -> Result<CallResult> {
+    check_options(options)?;
+    if !options.consent_to_record {
+        return Err(Error::InvalidInput(
+            "the customer did not consent to recording, so the recording is not used".into(),
+        ));
+    }
+    let models = engine.live_models(options)?;
+    let recognition = crate::asr::transcribe_file(&models.asr, &models.vad, path, &models.decode)?;
+    let record = engine.open_call(options)?;
+    let mut call = Call::resume(engine, record, options.script.unwrap_or_default(), &[])?;
+    for seg in &recognition.segments {
+        let s = &seg.segment;
+        call.settle(worker::speaker_of(seg.channel), s.start_s, s.end_s, &s.text)?;
+    }
+    call.finish(call::Heard {
+        duration_s: recognition.duration_s,
+        language: Some(recognition.language),
+    })
+}
+
 /// What the session's thread needs from the engine.
 impl Engine {
     /// Loads the speech models a call with audio needs.
@@ -353,6 +450,22 @@ impl Engine {
         })
     }
 
+    /// An unfinished call from its journal, with the options it started with.
+    fn reopen(self: &Arc<Self>, call_id: &str) -> Result<(Call, CallOptions)> {
+        let store = self.store.get()?;
+        let (record, lines) = store.read(|conn| {
+            let record = journal::unfinished_call(conn, call_id)?
+                .ok_or_else(|| call::not_unfinished(call_id))?;
+            Ok((record, journal::lines(conn, call_id)?))
+        })?;
+        let options: CallOptions = serde_json::from_value(record.options.clone()).map_err(|e| {
+            Error::Internal(format!("the journal's options of call {call_id}: {e}"))
+        })?;
+        let script = options.script.unwrap_or_default();
+        let call = Call::resume(self.clone(), record, script, &lines)?;
+        Ok((call, options))
+    }
+
     fn open_call(&self, options: &CallOptions) -> Result<CallRecord> {
         let store = self.store.get()?;
         let mut call = CallRecord {
@@ -371,11 +484,5 @@ impl Engine {
     pub(crate) fn journal_append(&self, call_id: &str, line: &JournalLine) -> Result<()> {
         let store = self.store.get()?;
         store.write(|tx| journal::append(tx, call_id, line))
-    }
-
-    pub(crate) fn close_call(&self, call_id: &str) -> Result<()> {
-        let store = self.store.get()?;
-        let now = crate::store::date::now_rfc3339();
-        store.write(|tx| journal::close_call(tx, call_id, &now))
     }
 }

@@ -1,16 +1,17 @@
-//! The session's thread: recognition, classification and the journal, in arrival order.
+//! The session's thread: recognition, then the call's labelling, journal and coach, in arrival
+//! order.
 //!
 //! The worker handles commands in order. After each audio chunk, and when no command came for a
 //! moment, it decodes partial text for speech in progress, at most once per second of new
 //! speech, so partials cost a bounded share of the time final text needs.
 
+use super::call::{Call, CallResult, Heard};
 use super::{Command, LiveEvent};
 use crate::asr::{DecodeOptions, LiveOutput, LiveRecognizer, WhisperModel};
 use crate::audio::vad::SileroVad;
 use crate::error::{Error, Result};
-use crate::script::{self, ChineseScript};
-use crate::store::journal::{CallRecord, JournalLine};
-use crate::{CallListener, CallOptions, CallUtterance, Engine, Speaker, Utterance};
+use crate::script;
+use crate::{CallListener, Speaker};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -29,32 +30,20 @@ pub(crate) struct LiveModels {
 
 /// Everything one call's thread owns.
 pub(super) struct Worker {
-    engine: Arc<Engine>,
-    call: CallRecord,
+    call: Call,
     listener: Arc<dyn CallListener>,
     models: Option<LiveModels>,
     recognizer: Option<LiveRecognizer>,
-    utterances: Vec<CallUtterance>,
     began: Instant,
-    script: ChineseScript,
 }
 
 impl Worker {
-    pub fn new(
-        engine: Arc<Engine>,
-        call: CallRecord,
-        options: CallOptions,
-        listener: Arc<dyn CallListener>,
-        models: Option<LiveModels>,
-    ) -> Worker {
+    pub fn new(call: Call, listener: Arc<dyn CallListener>, models: Option<LiveModels>) -> Worker {
         Worker {
-            engine,
             call,
-            script: options.script.unwrap_or_default(),
             listener,
             models,
             recognizer: None,
-            utterances: Vec::new(),
             began: Instant::now(),
         }
     }
@@ -71,7 +60,7 @@ impl Worker {
                 Ok(command) => self.handle(command),
                 Err(RecvTimeoutError::Timeout) => self.partials(),
                 Err(RecvTimeoutError::Disconnected) => {
-                    tracing::debug!(call = %self.call.id, "session dropped before finish");
+                    tracing::debug!(call = %self.call.id(), "session dropped before finish");
                     return;
                 }
             }
@@ -91,7 +80,7 @@ impl Worker {
                 speaker,
                 text,
                 at_s,
-            } => self.line(speaker, text, at_s),
+            } => self.line(speaker, &text, at_s),
             Command::Finish(_) => Ok(()),
         };
         if let Err(err) = outcome {
@@ -119,13 +108,12 @@ impl Worker {
         self.outputs(outputs)
     }
 
-    fn line(&mut self, speaker: Option<Speaker>, text: String, at_s: Option<f64>) -> Result<()> {
-        let text = text.trim().to_string();
-        if text.is_empty() {
+    fn line(&mut self, speaker: Option<Speaker>, text: &str, at_s: Option<f64>) -> Result<()> {
+        if text.trim().is_empty() {
             return Ok(());
         }
         let start_s = at_s.unwrap_or_else(|| self.began.elapsed().as_secs_f64());
-        self.settle(speaker, start_s, start_s + LINE_SECONDS, &text)
+        self.settle(speaker, start_s, start_s + LINE_SECONDS, text)
     }
 
     fn partials(&mut self) {
@@ -152,7 +140,7 @@ impl Worker {
                 } => self.emit(LiveEvent::Partial {
                     speaker: speaker_of(channel),
                     start_s,
-                    text: script::convert(&text, self.script),
+                    text: script::convert(&text, self.call.script()),
                 }),
                 LiveOutput::Final(seg) => {
                     let s = seg.segment;
@@ -163,7 +151,7 @@ impl Worker {
         Ok(())
     }
 
-    /// A final utterance: labelled, journaled, then told to the listener.
+    /// A final utterance: the call labels, journals and coaches it; the app hears the result.
     fn settle(
         &mut self,
         speaker: Option<Speaker>,
@@ -171,51 +159,28 @@ impl Worker {
         end_s: f64,
         text: &str,
     ) -> Result<()> {
-        let text = script::convert(text, self.script);
-        let previous = self.utterances.last().map(|u| u.text.clone());
-        let classification = self.engine.classify_inner(&Utterance {
-            text: text.clone(),
-            speaker,
-            previous,
-        })?;
-        let utterance = CallUtterance {
-            seq: self.utterances.len() as u32,
-            start_s,
-            end_s: end_s.max(start_s),
-            speaker,
-            text,
-            classification,
-        };
-        self.engine.journal_append(
-            &self.call.id,
-            &JournalLine {
-                seq: utterance.seq,
-                start_s: utterance.start_s,
-                end_s: utterance.end_s,
-                speaker: speaker.map(|s| s.as_str().to_string()),
-                text: utterance.text.clone(),
-            },
-        )?;
-        self.utterances.push(utterance.clone());
-        self.emit(LiveEvent::Utterance { utterance });
+        for event in self.call.settle(speaker, start_s, end_s, text)? {
+            self.emit(event);
+        }
         Ok(())
     }
 
-    fn finish(&mut self) -> Result<Vec<CallUtterance>> {
+    fn finish(mut self) -> Result<CallResult> {
+        let mut heard = Heard::default();
         if let Some(mut recognizer) = self.recognizer.take() {
             let outputs = recognizer.finish()?;
             self.outputs(outputs)?;
-            tracing::debug!(call = %self.call.id, language = %recognizer.language(), "audio ended");
+            heard = Heard {
+                duration_s: recognizer.duration_s(),
+                language: Some(recognizer.language()).filter(|l| !l.is_empty()),
+            };
+            tracing::debug!(call = %self.call.id(), language = ?heard.language, "audio ended");
         }
-        self.engine.close_call(&self.call.id)?;
-        let mut utterances = std::mem::take(&mut self.utterances);
-        utterances.sort_by(|a, b| a.start_s.total_cmp(&b.start_s));
-        tracing::debug!(call = %self.call.id, utterances = utterances.len(), "call finished");
-        Ok(utterances)
+        self.call.finish(heard)
     }
 
     fn problem(&self, err: &Error) {
-        tracing::warn!(call = %self.call.id, %err, "live call problem");
+        tracing::warn!(call = %self.call.id(), %err, "live call problem");
         self.emit(LiveEvent::Problem {
             reason: err.to_string(),
         });
@@ -227,13 +192,13 @@ impl Worker {
         let delivered =
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| listener.on_event(event)));
         if delivered.is_err() {
-            tracing::warn!(call = %self.call.id, "the listener failed on an event");
+            tracing::warn!(call = %self.call.id(), "the listener failed on an event");
         }
     }
 }
 
 /// Stereo lanes carry speakers: the rep on channel 0, the customer on channel 1.
-fn speaker_of(channel: Option<usize>) -> Option<Speaker> {
+pub(super) fn speaker_of(channel: Option<usize>) -> Option<Speaker> {
     match channel {
         Some(0) => Some(Speaker::Rep),
         Some(1) => Some(Speaker::Customer),

@@ -102,6 +102,19 @@ pub(crate) fn unfinished(conn: &Connection) -> Result<Vec<CallRecord>> {
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
+/// Call `id` if it started and never ended.
+pub(crate) fn unfinished_call(conn: &Connection, id: &str) -> Result<Option<CallRecord>> {
+    let call = conn
+        .query_row(
+            "SELECT id, rep_id, customer_id, started_at, language, options FROM calls \
+             WHERE id = ?1 AND ended_at IS NULL",
+            [id],
+            call_row,
+        )
+        .optional()?;
+    Ok(call)
+}
+
 /// A call's journaled utterances in order.
 pub(crate) fn lines(conn: &Connection, call_id: &str) -> Result<Vec<JournalLine>> {
     let mut stmt = conn.prepare(

@@ -35,7 +35,10 @@ pub use outbox::OutboxRecord;
 
 // Only the tests write notes today: the note builder, still to come, is their caller.
 #[allow(unused_imports)]
-pub(crate) use notes::{CommitmentRecord, FeedbackRecord, NoteRecord, ObjectionRecord};
+pub(crate) use notes::{
+    catalogue, customer_names, CommitmentRecord, CustomerNames, FeedbackRecord, NoteRecord,
+    ObjectionRecord, ProductNames,
+};
 
 use crate::error::{Error, Result};
 use rusqlite::{Connection, ErrorCode, OpenFlags, Transaction, TransactionBehavior};
@@ -352,9 +355,20 @@ pub(crate) fn outbox_acknowledge(store: &Store, ids: &[String]) -> Result<u32> {
 }
 
 /// Saves a call note with its outbox event; `None` when the note id was already saved.
-#[allow(dead_code)]
+#[cfg(test)]
 pub(crate) fn save_note(store: &Store, note: &NoteRecord) -> Result<Option<String>> {
     store.write(|tx| notes::save_note(tx, note))
+}
+
+/// Saves a call's note with its outbox event and marks the call ended, in one transaction:
+/// either the note is kept and the call is over, or neither. A note id saved before is kept
+/// as it was.
+pub(crate) fn save_note_and_end_call(store: &Store, note: &NoteRecord) -> Result<()> {
+    let ended_at = date::now_rfc3339();
+    store.write(|tx| {
+        notes::save_note(tx, note)?;
+        journal::close_call(tx, &note.id, &ended_at)
+    })
 }
 
 /// Saves a suggestion's fate with its outbox event.

@@ -6,7 +6,7 @@
 
 use super::{date, outbox};
 use crate::error::Result;
-use rusqlite::{params, OptionalExtension, Transaction};
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
 /// A finished call note as the store keeps it.
 #[derive(Debug, Clone)]
@@ -136,6 +136,49 @@ pub(crate) fn record_feedback(tx: &Transaction, feedback: &FeedbackRecord) -> Re
         "at": at,
     });
     outbox::enqueue(tx, "suggestion_feedback", &payload)
+}
+
+/// A customer as a note names it.
+#[derive(Debug, Clone)]
+pub(crate) struct CustomerNames {
+    pub name_zh: Option<String>,
+    pub name_en: Option<String>,
+}
+
+/// The names of customer `id`, or `None` when the cache does not hold it.
+pub(crate) fn customer_names(conn: &Connection, id: &str) -> Result<Option<CustomerNames>> {
+    let names = conn
+        .query_row(
+            "SELECT name_zh, name_en FROM customers WHERE id = ?1",
+            [id],
+            |row| {
+                Ok(CustomerNames {
+                    name_zh: row.get(0)?,
+                    name_en: row.get(1)?,
+                })
+            },
+        )
+        .optional()?;
+    Ok(names)
+}
+
+/// A product as a note matches it: id, Chinese and English names, registration number.
+pub(crate) type ProductNames = (String, Option<String>, Option<String>, Option<String>);
+
+/// Every product, and every competitor any customer was seen with, by name.
+pub(crate) fn catalogue(conn: &Connection) -> Result<(Vec<ProductNames>, Vec<String>)> {
+    let mut stmt = conn
+        .prepare_cached("SELECT id, name_zh, name_en, registration_no FROM products ORDER BY id")?;
+    let products = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT DISTINCT competitor FROM competitor_contacts ORDER BY competitor",
+    )?;
+    let competitors = stmt
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<Vec<String>, _>>()?;
+    Ok((products, competitors))
 }
 
 /// Adds a rep seen for the first time on this device (a rep signs in before any import).

@@ -10,8 +10,8 @@ import Foundation
 /// or on SQLite. Errors are the core's `CopilotError`, whose every case carries one sentence
 /// (`reason`) saying what happened and what to do.
 ///
-/// The call session (start a call, push audio, live events as an `AsyncStream`, the note at the
-/// end) comes here once the core exports it; `EventChannel` is the bridge its listener will use.
+/// A call or chat is a `CopilotCall`: `startCall`, push audio or lines, read its events as an
+/// `AsyncStream`, and `finish()` for the note.
 public final class CopilotEngine: @unchecked Sendable {
     // The core's engine is thread-safe (an `Arc` shared across threads on the Rust side).
     private let engine: Engine
@@ -83,6 +83,25 @@ public final class CopilotEngine: @unchecked Sendable {
     /// the damaged file went, or nil when the database was healthy.
     public func recoverDatabase() async throws -> String? {
         try await run { try $0.recoverDatabase() }
+    }
+
+    /// Starts a call or chat. With consent to record in `options`, the speech models load now,
+    /// so a missing model is reported here and not in the middle of the call.
+    public func startCall(_ options: CallOptions) async throws -> CopilotCall {
+        let channel = EventChannel<LiveEvent>()
+        let listener = ChannelListener(channel)
+        let session = try await run { try $0.startCall(options: options, listener: listener) }
+        return CopilotCall(session: session, channel: channel, queue: queue)
+    }
+
+    /// The calls that started and never finished (the process died), oldest first.
+    public func unfinishedCalls() async throws -> [UnfinishedCall] {
+        try await run { try $0.unfinishedCalls() }
+    }
+
+    /// Writes the note of an unfinished call from its journal, and ends it.
+    public func finishUnfinishedCall(_ callId: String) async throws -> CallResult {
+        try await run { try $0.finishUnfinishedCall(callId: callId) }
     }
 
     private func run<T>(_ call: @escaping (Engine) throws -> T) async throws -> T {

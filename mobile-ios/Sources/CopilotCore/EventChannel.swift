@@ -5,8 +5,8 @@ import Foundation
 /// `send`s each event, and the app reads `events` with `for await`. Nothing is dropped (the
 /// buffer is unbounded, as a call's events are few per second), and `finish` ends the stream.
 ///
-/// The call session's listener (a foreign trait of the core) will own one of these once the core
-/// exports the session; `CopilotEngine` then returns `events` from its `startCall`.
+/// A call's listener (`ChannelListener`, the core's foreign trait) owns one of these, and
+/// `CopilotCall.events` reads it.
 public final class EventChannel<Event: Sendable>: @unchecked Sendable {
     /// The events in the order the core sent them; ends after `finish`.
     public let events: AsyncStream<Event>

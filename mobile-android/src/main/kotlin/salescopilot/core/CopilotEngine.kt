@@ -4,6 +4,7 @@ import java.io.File
 import java.time.LocalDate
 import kotlinx.coroutines.CoroutineDispatcher
 import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.channels.Channel
 import kotlinx.coroutines.withContext
 import salescopilot.core.ffi.Engine
 import salescopilot.core.ffi.EngineConfig
@@ -17,8 +18,8 @@ import salescopilot.core.ffi.Utterance
  * [Dispatchers.IO]), so the main thread never blocks on a model or on SQLite, and throws only
  * [CopilotException]s.
  *
- * The call session (start a call, push audio, live events as a Flow, the note at the end) comes
- * here once the core exports it.
+ * A call or chat is a [CopilotCall]: [startCall], push audio or lines, collect its events as a
+ * Flow, and [CopilotCall.finish] for the note.
  */
 class CopilotEngine private constructor(
     private val engine: Engine,
@@ -106,6 +107,23 @@ class CopilotEngine private constructor(
      */
     suspend fun recoverDatabase(): String? = core { it.recoverDatabase() }
 
+    /**
+     * Starts a call or chat. With consent to record in [options], the speech models load now,
+     * so a missing model is reported here and not in the middle of the call.
+     */
+    suspend fun startCall(options: CallOptions): CopilotCall {
+        val channel = Channel<LiveEvent>(Channel.UNLIMITED)
+        val session = core { it.startCall(options, ChannelListener(channel)) }
+        return CopilotCall(session, channel, dispatcher)
+    }
+
+    /** The calls that started and never finished (the process died), oldest first. */
+    suspend fun unfinishedCalls(): List<UnfinishedCall> = core { it.unfinishedCalls() }
+
+    /** Writes the note of an unfinished call from its journal, and ends it. */
+    suspend fun finishUnfinishedCall(callId: String): CallResult =
+        core { it.finishUnfinishedCall(callId) }
+
     /** Releases the core's engine; calls after this throw [IllegalStateException]. */
     override fun close() = engine.close()
 
@@ -115,4 +133,6 @@ class CopilotEngine private constructor(
 
 /** Transcription with the multilingual Whisper base model, language detected. */
 fun defaultTranscribeOptions(): TranscribeOptions =
-    TranscribeOptions(asrModel = "whisper-base", variant = null, language = null, threads = null)
+    TranscribeOptions(
+        asrModel = "whisper-base", variant = null, language = null, threads = null, script = null,
+    )

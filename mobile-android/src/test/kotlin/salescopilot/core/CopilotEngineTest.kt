@@ -6,6 +6,7 @@ import java.time.LocalDate
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.async
 import kotlinx.coroutines.awaitAll
+import kotlinx.coroutines.flow.toList
 import kotlinx.coroutines.runBlocking
 import org.junit.jupiter.api.AfterEach
 import org.junit.jupiter.api.Assertions.assertEquals
@@ -128,6 +129,33 @@ class CopilotEngineTest {
         val engine = engine()
         engine.close()
         thrown<IllegalStateException> { engine.lexiconVersion() }
+    }
+
+    @Test
+    fun `a chat call streams labelled lines and ends with its note`() = test {
+        val engine = engine(data = encoderData)
+        val options = CallOptions(
+            repId = "rep-li",
+            customerId = null,
+            startedAt = "2026-12-02T10:00:00+08:00",
+            language = "zh",
+            consentToRecord = false,
+            asrModel = null,
+            threads = 1u,
+            script = null,
+        )
+        val call = engine.startCall(options)
+        val seen = async { call.events.toList() }
+        call.pushLine(Speaker.CUSTOMER, "这个价格太贵了，别家便宜很多", 1.0)
+        call.pushLine(Speaker.REP, "我们下周三再电话聊一下方案", 5.0)
+        thrown<InvalidInputException> { call.pushPcm16(ShortArray(160), 16_000, 1) }
+        val result = call.finish()
+        assertEquals(call.callId, result.note.callId)
+        assertEquals("2026-12-09", result.note.followUpDate)
+        assertTrue(result.note.objections.isNotEmpty())
+        val utterances = seen.await().filterIsInstance<LiveEvent.Utterance>()
+        assertEquals(listOf(0u, 1u), utterances.map { it.utterance.seq })
+        thrown<InvalidInputException> { call.finish() }
     }
 
     private fun engine(
