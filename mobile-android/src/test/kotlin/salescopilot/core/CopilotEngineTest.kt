@@ -153,7 +153,8 @@ class CopilotEngineTest {
         assertEquals(call.callId, result.note.callId)
         assertEquals("2026-12-09", result.note.followUpDate)
         assertTrue(result.note.objections.isNotEmpty())
-        val utterances = seen.await().filterIsInstance<LiveEvent.Utterance>()
+        val events: List<LiveEvent> = seen.await()
+        val utterances = events.filterIsInstance<salescopilot.core.ffi.LiveEvent.Utterance>()
         assertEquals(listOf(0u, 1u), utterances.map { it.utterance.seq })
         thrown<InvalidInputException> { call.finish() }
     }
