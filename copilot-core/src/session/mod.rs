@@ -17,6 +17,7 @@ use crate::error::{Error, Result};
 use crate::store::journal::{self, CallRecord, JournalLine};
 use crate::{CallUtterance, ChineseScript, CopilotError, Engine, Speaker};
 use call::Call;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -95,6 +96,8 @@ pub struct CallSession {
     consent: bool,
     /// `None` once the call is finished.
     queue: Mutex<Option<mpsc::Sender<Command>>>,
+    /// Commands sent and not yet taken by the worker.
+    backlog: Arc<AtomicUsize>,
     worker: Mutex<Option<JoinHandle<()>>>,
     /// The audio format of the first chunk; every later chunk must match it.
     format: Mutex<Option<(u32, usize)>>,
@@ -138,7 +141,8 @@ fn spawn(
 ) -> Result<Arc<CallSession>> {
     let (queue, inbox) = mpsc::channel();
     let id = call.id().to_string();
-    let worker = worker::Worker::new(call, listener, recognition);
+    let backlog = Arc::new(AtomicUsize::new(0));
+    let worker = worker::Worker::new(call, listener, recognition, backlog.clone());
     let handle = std::thread::Builder::new()
         .name("copilot-call".into())
         .spawn(move || worker.run(inbox))
@@ -148,6 +152,7 @@ fn spawn(
         id,
         consent,
         queue: Mutex::new(Some(queue)),
+        backlog,
         worker: Mutex::new(Some(handle)),
         format: Mutex::new(None),
     }))
@@ -242,6 +247,7 @@ impl CallSession {
             Error::InvalidInput(format!("the call {} is already finished", self.id))
         })?;
         let (reply, answer) = mpsc::channel();
+        self.backlog.fetch_add(1, Ordering::SeqCst);
         queue
             .send(Command::Finish(reply))
             .map_err(|_| worker_gone())?;
@@ -298,7 +304,11 @@ impl CallSession {
         let queue = queue.as_ref().ok_or_else(|| {
             Error::InvalidInput(format!("the call {} is already finished", self.id))
         })?;
-        queue.send(command).map_err(|_| worker_gone())
+        self.backlog.fetch_add(1, Ordering::SeqCst);
+        queue.send(command).map_err(|_| {
+            self.backlog.fetch_sub(1, Ordering::SeqCst);
+            worker_gone()
+        })
     }
 }
 

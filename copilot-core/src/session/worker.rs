@@ -1,9 +1,11 @@
 //! The session's thread: recognition, then the call's labelling, journal and coach, in arrival
 //! order.
 //!
-//! The worker handles commands in order. After each audio chunk, and when no command came for a
+//! The worker handles commands in order. After an audio chunk, and when no command came for a
 //! moment, it decodes partial text for speech in progress, at most once per second of new
-//! speech, so partials cost a bounded share of the time final text needs.
+//! speech, and only when nothing waits in its queue: a partial decodes the whole open span, as
+//! costly as a final one, so partials are what gives way when the device is too slow for both,
+//! and final text never falls behind for them.
 
 use super::call::{Call, CallResult, Heard};
 use super::{Command, LiveEvent};
@@ -12,6 +14,7 @@ use crate::audio::vad::SileroVad;
 use crate::error::{Error, Result};
 use crate::script;
 use crate::{CallListener, Speaker};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -35,16 +38,24 @@ pub(super) struct Worker {
     models: Option<LiveModels>,
     recognizer: Option<LiveRecognizer>,
     began: Instant,
+    /// Commands the session sent that this worker has not taken yet.
+    backlog: Arc<AtomicUsize>,
 }
 
 impl Worker {
-    pub fn new(call: Call, listener: Arc<dyn CallListener>, models: Option<LiveModels>) -> Worker {
+    pub fn new(
+        call: Call,
+        listener: Arc<dyn CallListener>,
+        models: Option<LiveModels>,
+        backlog: Arc<AtomicUsize>,
+    ) -> Worker {
         Worker {
             call,
             listener,
             models,
             recognizer: None,
             began: Instant::now(),
+            backlog,
         }
     }
 
@@ -52,7 +63,11 @@ impl Worker {
     /// for a later finish).
     pub fn run(mut self, inbox: Receiver<Command>) {
         loop {
-            match inbox.recv_timeout(IDLE) {
+            let next = inbox.recv_timeout(IDLE);
+            if next.is_ok() {
+                self.backlog.fetch_sub(1, Ordering::SeqCst);
+            }
+            match next {
                 Ok(Command::Finish(reply)) => {
                     let _ = reply.send(self.finish());
                     return;
@@ -117,6 +132,9 @@ impl Worker {
     }
 
     fn partials(&mut self) {
+        if self.backlog.load(Ordering::SeqCst) > 0 {
+            return;
+        }
         let Some(recognizer) = self.recognizer.as_mut() else {
             return;
         };
