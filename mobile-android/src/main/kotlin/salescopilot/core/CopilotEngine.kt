@@ -124,6 +124,37 @@ class CopilotEngine private constructor(
     suspend fun finishUnfinishedCall(callId: String): CallResult =
         core { it.finishUnfinishedCall(callId) }
 
+    /**
+     * The note of a whole recorded call (stereo: the rep on channel 0, the customer on channel
+     * 1), through the same path as a live call; it needs consent to record in [options].
+     */
+    suspend fun noteRecording(file: File, options: CallOptions): CallResult =
+        core { it.noteRecording(file.path, options) }
+
+    /**
+     * Records what the rep did with a suggestion the coach showed, and moves the circuit
+     * breaker of its scenario; the outcome carries the breaker's new state.
+     */
+    suspend fun recordFeedback(
+        repId: String,
+        suggestionId: String,
+        fate: SuggestionFate,
+    ): FeedbackOutcome = core { it.recordFeedback(repId, suggestionId, fate) }
+
+    /** Every scenario breaker of a rep, as of now. */
+    suspend fun breakerStates(repId: String): List<BreakerState> =
+        core { it.breakerStates(repId) }
+
+    /** A manager's reset: closes a frozen scenario of a rep at once. */
+    suspend fun resetBreaker(repId: String, scenario: String): BreakerState =
+        core { it.resetBreaker(repId, scenario) }
+
+    /**
+     * Checks a playbook file whole and puts it in force, returning its version; a bad file is an
+     * [InvalidInputException] naming the line, and the playbook in force stays.
+     */
+    suspend fun loadPlaybook(file: File): String = core { it.loadPlaybook(file.path) }
+
     /** Releases the core's engine; calls after this throw [IllegalStateException]. */
     override fun close() = engine.close()
 

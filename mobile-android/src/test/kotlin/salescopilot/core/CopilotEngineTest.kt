@@ -134,17 +134,7 @@ class CopilotEngineTest {
     @Test
     fun `a chat call streams labelled lines and ends with its note`() = test {
         val engine = engine(data = encoderData)
-        val options = CallOptions(
-            repId = "rep-li",
-            customerId = null,
-            startedAt = "2026-12-02T10:00:00+08:00",
-            language = "zh",
-            consentToRecord = false,
-            asrModel = null,
-            threads = 1u,
-            script = null,
-        )
-        val call = engine.startCall(options)
+        val call = engine.startCall(chat("rep-li"))
         val seen = async { call.events.toList() }
         call.pushLine(Speaker.CUSTOMER, "这个价格太贵了，别家便宜很多", 1.0)
         call.pushLine(Speaker.REP, "我们下周三再电话聊一下方案", 5.0)
@@ -158,6 +148,70 @@ class CopilotEngineTest {
         assertEquals(listOf(0u, 1u), utterances.map { it.utterance.seq })
         thrown<InvalidInputException> { call.finish() }
     }
+
+    @Test
+    fun `a recorded stereo call becomes its note through the Kotlin API`() = test {
+        val engine = engine(data = encoderData)
+        engine.importSnapshot(fixture("customers/distributor.json"))
+        val options = CallOptions(
+            repId = "rep-chen",
+            customerId = "C-00012",
+            startedAt = "2026-11-24T10:00:00+08:00",
+            language = "en",
+            consentToRecord = true,
+            asrModel = "whisper-tiny-en",
+            threads = null,
+            script = null,
+        )
+        val result = engine.noteRecording(fixture("calls/en-monitors-chen.ogg"), options)
+        val note = result.note
+        assertEquals(true, note.customer?.inCache)
+        assertTrue(note.products.any { it.id == "PM-12" }, "${note.products}")
+        val speakers = result.utterances.mapNotNull { it.speaker }.toSet()
+        assertEquals(setOf(Speaker.REP, Speaker.CUSTOMER), speakers)
+        assertTrue(note.prices.any { it.amount == 3750.0 && it.currency == "USD" }, "${note.prices}")
+        thrown<InvalidInputException> {
+            engine.noteRecording(fixture("calls/en-monitors-chen.ogg"), options.copy(consentToRecord = false))
+        }
+    }
+
+    @Test
+    fun `deleting the coach's suggestions freezes the scenario until a reset`() = test {
+        val engine = engine(data = encoderData)
+        val rep = "rep-kotlin-${System.nanoTime()}"
+        val call = engine.startCall(chat(rep))
+        val seen = async { call.events.toList() }
+        call.pushLine(Speaker.CUSTOMER, "这个价格太贵了，超出我们的预期", 1.0)
+        call.pushLine(Speaker.CUSTOMER, "说实话价格还是太高了，太贵了", 9.0)
+        call.finish()
+        val suggested = seen.await()
+            .filterIsInstance<salescopilot.core.ffi.LiveEvent.Coach>()
+            .map { it.event }
+            .filterIsInstance<salescopilot.core.ffi.CoachEvent.Suggestions>()
+        assertTrue(suggested.size >= 2, "$suggested")
+        var outcome: FeedbackOutcome? = null
+        for (event in suggested.take(2)) {
+            outcome = engine.recordFeedback(rep, event.suggestions.first().id, SuggestionFate.DELETED)
+        }
+        val frozen = outcome!!.breaker
+        assertEquals(BreakerPhase.OPEN, frozen.state)
+        assertEquals(BreakerPhase.CLOSED, engine.resetBreaker(rep, frozen.scenario).state)
+        thrown<NotFoundException> {
+            engine.recordFeedback(rep, "no-such-suggestion", SuggestionFate.USED)
+        }
+    }
+
+    /** A Chinese chat (no consent to record) by [rep] on Wednesday 2 December 2026. */
+    private fun chat(rep: String) = CallOptions(
+        repId = rep,
+        customerId = null,
+        startedAt = "2026-12-02T10:00:00+08:00",
+        language = "zh",
+        consentToRecord = false,
+        asrModel = null,
+        threads = 1u,
+        script = null,
+    )
 
     private fun engine(
         models: File = repoRoot.resolve("models"),
