@@ -17,26 +17,15 @@ import json
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "fixtures" / "audio"))
 sys.path.insert(0, str(ROOT / "bench"))
-from asr_vs_faster_whisper import OURS, peak_mb  # noqa: E402
+from asr_vs_faster_whisper import OURS, peak_mb, run_child  # noqa: E402
 from make_reference import DECODING, unpack  # noqa: E402
 
 DATA = ROOT / "target" / "tmp" / "bench-data"
-
-
-def timed(cmd):
-    """Runs a command; returns its stdout and wall seconds, or exits with its error."""
-    started = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    wall = time.perf_counter() - started
-    if proc.returncode != 0:
-        sys.exit(f"{cmd[0]} failed: {proc.stderr[-400:]}")
-    return proc.stdout, wall
 
 
 def peer_child(model_dir, threads, audio, language):
@@ -75,9 +64,9 @@ def main():
         folder = str(unpack(args.model, ROOT / "models" / ".cache" / "wheels", Path(tmp)))
         peer = [sys.executable, __file__, "--child", folder, str(args.threads), audio,
                 facts["language"]]
-        peer_out, peer_wall = timed(peer)
+        peer_out, peer_wall = run_child(peer)
         duration = json.loads(peer_out)["duration"]
-        note_out, our_wall = timed(ours)
+        note_out, our_wall = run_child(ours)
         note = json.loads(note_out)
         rows = [("faster-whisper int8, transcript only", peer_wall, peak_mb(peer)),
                 ("copilot note (transcript + note)", our_wall, peak_mb(ours))]

@@ -392,12 +392,12 @@ impl CallCoach {
 
 /// The catalogue as the compliance check needs it.
 pub(crate) fn catalogue(store: &Store) -> Result<Vec<CatalogueProduct>> {
-    let products = store.read(rows::catalogue)?;
+    let products = store.read(crate::store::products)?;
     Ok(products
         .into_iter()
-        .map(|(id, names, registration_no)| CatalogueProduct {
+        .map(|(id, name_zh, name_en, registration_no)| CatalogueProduct {
             id,
-            names,
+            names: [name_zh, name_en].into_iter().flatten().collect(),
             registration_no,
         })
         .collect())

@@ -246,7 +246,7 @@ pub(crate) fn build_note(input: &NoteInput) -> Note {
         customer: input.customer.clone(),
         rep_id: input.rep_id.clone(),
         started_at: input.started_at.to_rfc3339(),
-        duration_s: duration(input.duration_s, &utterances),
+        duration_s: call_duration(input.duration_s, &utterances),
         language: input.language.clone(),
         speakers: speaker_times(&utterances),
         summary: summary::summarize(&utterances, &weighted, &input.language),
@@ -293,7 +293,7 @@ fn in_call_order(utterances: &[CallUtterance]) -> Cow<'_, [CallUtterance]> {
 }
 
 /// The call's duration: as given, or the end of its last utterance when that is later.
-fn duration(given: f64, utterances: &[CallUtterance]) -> f64 {
+pub(crate) fn call_duration(given: f64, utterances: &[CallUtterance]) -> f64 {
     let given = if given.is_finite() && given > 0.0 {
         given
     } else {

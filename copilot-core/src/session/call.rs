@@ -186,7 +186,7 @@ impl Call {
         self.utterances
             .sort_by(|a, b| a.start_s.total_cmp(&b.start_s).then(a.seq.cmp(&b.seq)));
         let language = self.language(heard.language);
-        let duration_s = duration(heard.duration_s, &self.utterances);
+        let duration_s = notes::call_duration(heard.duration_s, &self.utterances);
         let coaching = self.conclude(&store, duration_s)?;
         let input = self.note_input(&store, &language, duration_s, &coaching)?;
         let note = notes::build_note(&input);
@@ -238,7 +238,7 @@ impl Call {
         coaching: &CallCoaching,
     ) -> Result<NoteInput> {
         let (catalogue, customer) = store.read(|conn| {
-            let (products, competitors) = store::catalogue(conn)?;
+            let (products, competitors) = (store::products(conn)?, store::competitors(conn)?);
             let customer = match &self.record.customer_id {
                 Some(id) => Some(note_customer(
                     id,
@@ -263,15 +263,6 @@ impl Call {
             default_currency: notes::default_currency(language).map(str::to_string),
         })
     }
-}
-
-/// The call's length: the audio's, or the end of its last utterance when that is later.
-fn duration(heard_s: f64, utterances: &[CallUtterance]) -> f64 {
-    utterances
-        .iter()
-        .map(|u| u.end_s)
-        .filter(|e| e.is_finite())
-        .fold(heard_s.max(0.0), f64::max)
 }
 
 /// The customer as the note names it, in the call's language where the cache has that name.

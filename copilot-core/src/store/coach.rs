@@ -197,20 +197,3 @@ pub(crate) fn mark_call_counted(tx: &Transaction, call: &str, rep: &str, at: &st
     )?;
     Ok(inserted == 1)
 }
-
-/// A catalogue product: `(id, [name_zh, name_en], registration_no)`.
-pub(crate) type ProductRow = (String, Vec<String>, Option<String>);
-
-/// Every catalogue product with its names and registration number.
-pub(crate) fn catalogue(conn: &Connection) -> Result<Vec<ProductRow>> {
-    let mut stmt =
-        conn.prepare_cached("SELECT id, name_zh, name_en, registration_no FROM products")?;
-    let rows = stmt.query_map([], |r| {
-        let names: Vec<String> = [r.get::<_, Option<String>>(1)?, r.get(2)?]
-            .into_iter()
-            .flatten()
-            .collect();
-        Ok((r.get(0)?, names, r.get(3)?))
-    })?;
-    Ok(rows.collect::<Result<Vec<_>, _>>()?)
-}

@@ -36,8 +36,8 @@ pub use outbox::OutboxRecord;
 // Only the tests write notes today: the note builder, still to come, is their caller.
 #[allow(unused_imports)]
 pub(crate) use notes::{
-    catalogue, customer_names, CommitmentRecord, CustomerNames, FeedbackRecord, NoteRecord,
-    ObjectionRecord, ProductNames,
+    competitors, customer_names, products, CommitmentRecord, CustomerNames, FeedbackRecord,
+    NoteRecord, ObjectionRecord, ProductNames,
 };
 
 use crate::error::{Error, Result};

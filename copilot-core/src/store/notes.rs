@@ -162,23 +162,28 @@ pub(crate) fn customer_names(conn: &Connection, id: &str) -> Result<Option<Custo
     Ok(names)
 }
 
-/// A product as a note matches it: id, Chinese and English names, registration number.
+/// A catalogue product: id, Chinese and English names, registration number.
 pub(crate) type ProductNames = (String, Option<String>, Option<String>, Option<String>);
 
-/// Every product, and every competitor any customer was seen with, by name.
-pub(crate) fn catalogue(conn: &Connection) -> Result<(Vec<ProductNames>, Vec<String>)> {
+/// Every catalogue product, by id.
+pub(crate) fn products(conn: &Connection) -> Result<Vec<ProductNames>> {
     let mut stmt = conn
         .prepare_cached("SELECT id, name_zh, name_en, registration_no FROM products ORDER BY id")?;
     let products = stmt
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
         .collect::<Result<Vec<_>, _>>()?;
+    Ok(products)
+}
+
+/// Every competitor any customer was seen with, by name.
+pub(crate) fn competitors(conn: &Connection) -> Result<Vec<String>> {
     let mut stmt = conn.prepare_cached(
         "SELECT DISTINCT competitor FROM competitor_contacts ORDER BY competitor",
     )?;
     let competitors = stmt
         .query_map([], |r| r.get(0))?
         .collect::<Result<Vec<String>, _>>()?;
-    Ok((products, competitors))
+    Ok(competitors)
 }
 
 /// Adds a rep seen for the first time on this device (a rep signs in before any import).
